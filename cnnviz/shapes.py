@@ -1,0 +1,73 @@
+"""Output-size arithmetic shared by convolution, pooling, the model and the page captions."""
+
+from __future__ import annotations
+
+IntPair = int | tuple[int, int]
+
+
+def pair(value: IntPair, name: str) -> tuple[int, int]:
+    """Return ``value`` as ``(h, w)``; an int means the same number for both."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ValueError(f"{name} must be one number or a pair (height, width), got {value!r}")
+        out = (int(value[0]), int(value[1]))
+    else:
+        out = (int(value), int(value))
+    return out
+
+
+def side_padding(padding: int | tuple[int, int]) -> tuple[int, int]:
+    """Return ``(before, after)`` padding of one axis."""
+    before, after = pair(padding, "padding")
+    if before < 0 or after < 0:
+        raise ValueError(f"padding cannot be negative, got {padding!r}")
+    return before, after
+
+
+def four_sides(padding: int | tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    """Return ``(top, bottom, left, right)`` from an int or a 4-tuple."""
+    if isinstance(padding, (tuple, list)):
+        if len(padding) != 4:
+            raise ValueError(
+                f"padding must be one number or four (top, bottom, left, right), got {padding!r}"
+            )
+        sides = tuple(int(p) for p in padding)
+    else:
+        sides = (int(padding),) * 4
+    if min(sides) < 0:
+        raise ValueError(f"padding cannot be negative, got {padding!r}")
+    return sides  # type: ignore[return-value]
+
+
+def output_size(
+    n: int,
+    kernel: int,
+    *,
+    stride: int = 1,
+    padding: int | tuple[int, int] = 0,
+    dilation: int = 1,
+) -> int:
+    """Number of window positions along one axis of length ``n``.
+
+    ``floor((n + before + after - dilation * (kernel - 1) - 1) / stride) + 1``, where
+    ``padding`` is one int for both sides or ``(before, after)``.
+    Raises ``ValueError`` with a plain explanation when no window fits.
+    """
+    before, after = side_padding(padding)
+    if n < 1:
+        raise ValueError(f"the input must be at least 1 pixel long, got {n}")
+    if kernel < 1:
+        raise ValueError(f"the window must be at least 1 pixel wide, got {kernel}")
+    if stride < 1:
+        raise ValueError(f"the stride must be at least 1 (a step of {stride} never moves)")
+    if dilation < 1:
+        raise ValueError(f"the dilation must be at least 1, got {dilation}")
+    span = dilation * (kernel - 1) + 1
+    padded = n + before + after
+    if span > padded:
+        raise ValueError(
+            f"the window covers {span} pixels but the padded input is only {padded} pixels "
+            f"({n} + {before} + {after} padding): the window does not fit even once. "
+            "Use a smaller kernel or dilation, or add padding."
+        )
+    return (padded - span) // stride + 1
