@@ -71,3 +71,24 @@ def output_size(
             "Use a smaller kernel or dilation, or add padding."
         )
     return (padded - span) // stride + 1
+
+
+def same_padding(kernel: int, *, dilation: int = 1) -> tuple[int, int]:
+    """``(before, after)`` padding that keeps the size at stride 1 (extra pixel after, as torch)."""
+    total = dilation * (kernel - 1)
+    return total // 2, total - total // 2
+
+
+def leftover(
+    n: int,
+    kernel: int,
+    *,
+    stride: int = 1,
+    padding: int | tuple[int, int] = 0,
+    dilation: int = 1,
+) -> int:
+    """Pixels at the end of the padded axis that no window reaches (floor rounding drops them)."""
+    before, after = side_padding(padding)
+    count = output_size(n, kernel, stride=stride, padding=padding, dilation=dilation)
+    covered = (count - 1) * stride + dilation * (kernel - 1) + 1
+    return n + before + after - covered

@@ -1,0 +1,56 @@
+"""Padding an image before a window slides over it, with PyTorch's four modes."""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+import numpy as np
+
+from cnnviz.shapes import four_sides
+
+PaddingMode = Literal["zeros", "reflect", "replicate", "circular"]
+PADDING_MODES: tuple[str, ...] = get_args(PaddingMode)
+
+# PyTorch's mode names mapped to numpy.pad's.
+_NUMPY_MODE = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+def check_mode(mode: str) -> None:
+    """Raise ``ValueError`` naming the allowed padding modes when ``mode`` is not one."""
+    if mode not in _NUMPY_MODE:
+        raise ValueError(f"padding mode must be one of {', '.join(PADDING_MODES)}; got {mode!r}")
+
+
+def pad2d(
+    image: np.ndarray,
+    padding: int | tuple[int, int, int, int],
+    *,
+    mode: PaddingMode = "zeros",
+) -> np.ndarray:
+    """Pad the last two axes of ``image`` (``(H, W)`` or ``(C, H, W)``).
+
+    ``padding`` is one int for all sides or ``(top, bottom, left, right)``. Modes mean what
+    they mean in ``torch.nn.functional.pad``: ``zeros`` adds 0, ``reflect`` mirrors without
+    repeating the edge pixel (``abc|ba``), ``replicate`` repeats the edge pixel (``abc|cc``),
+    ``circular`` wraps around to the other side (``abc|ab``).
+    """
+    check_mode(mode)
+    image = np.asarray(image)
+    if image.ndim not in (2, 3):
+        raise ValueError(f"image must be (H, W) or (C, H, W), got shape {image.shape}")
+    top, bottom, left, right = four_sides(padding)
+    height, width = image.shape[-2:]
+    if mode == "reflect" and (max(top, bottom) >= height or max(left, right) >= width):
+        raise ValueError(
+            f"reflect padding mirrors the image without repeating its edge, so it needs "
+            f"padding smaller than the image: {height}x{width} allows at most "
+            f"{height - 1} rows and {width - 1} columns, got {(top, bottom, left, right)}"
+        )
+    if mode == "circular" and (max(top, bottom) > height or max(left, right) > width):
+        raise ValueError(
+            f"circular padding wraps the other side around, so it can add at most the "
+            f"image's own size: {height} rows and {width} columns, got "
+            f"{(top, bottom, left, right)}"
+        )
+    widths = [(0, 0)] * (image.ndim - 2) + [(top, bottom), (left, right)]
+    return np.pad(image, widths, mode=_NUMPY_MODE[mode])

@@ -1,0 +1,50 @@
+"""The preset kernels."""
+
+import numpy as np
+import pytest
+
+from cnnviz import KERNELS, correlate2d
+
+REQUIRED = ["identity", "box_blur_3", "box_blur_5", "gaussian_3", "gaussian_5", "sharpen",
+            "outline", "laplacian", "sobel_x", "sobel_y", "prewitt_x", "prewitt_y", "scharr_x",
+            "scharr_y", "emboss", "high_pass", "horizontal_lines", "vertical_lines",
+            "motion_blur"]  # fmt: skip
+
+
+def test_every_required_preset_is_there_with_an_explanation():
+    """All presets the lessons use exist, each with a one-line explanation."""
+    for key in REQUIRED:
+        assert KERNELS[key].explanation.endswith(".")
+        assert "\n" not in KERNELS[key].explanation
+
+
+def test_presets_are_read_only():
+    """Neither the mapping nor a kernel's weights can be changed by a page."""
+    with pytest.raises(TypeError):
+        KERNELS["new"] = KERNELS["identity"]  # type: ignore[index]
+    with pytest.raises(ValueError):
+        KERNELS["sobel_x"].weights[0, 0] = 5
+
+
+@pytest.mark.parametrize("key", ["box_blur_3", "box_blur_5", "gaussian_3", "gaussian_5",
+                                 "motion_blur", "identity", "sharpen"])  # fmt: skip
+def test_blurs_keep_brightness(key):
+    """Blurs, identity and sharpen sum to 1: a flat grey stays the same grey."""
+    assert KERNELS[key].weights.sum() == pytest.approx(1.0, abs=1e-6)
+
+
+@pytest.mark.parametrize("key", ["outline", "laplacian", "sobel_x", "sobel_y", "prewitt_x",
+                                 "prewitt_y", "scharr_x", "scharr_y", "high_pass",
+                                 "horizontal_lines", "vertical_lines"])  # fmt: skip
+def test_edge_finders_are_zero_on_flat_areas(key):
+    """Edge and detail kernels sum to 0: a flat image gives a zero output."""
+    out = correlate2d(np.full((9, 9), 0.7, np.float32), KERNELS[key].weights)
+    np.testing.assert_allclose(out, 0, atol=1e-5)
+
+
+def test_sobel_x_is_positive_where_brighter_to_the_right():
+    """A dark-to-bright vertical edge gives a positive Sobel x response, no Sobel y."""
+    x = np.zeros((6, 6), np.float32)
+    x[:, 3:] = 1
+    assert correlate2d(x, KERNELS["sobel_x"].weights).max() == pytest.approx(4)
+    np.testing.assert_allclose(correlate2d(x, KERNELS["sobel_y"].weights), 0)

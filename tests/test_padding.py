@@ -1,0 +1,46 @@
+"""pad2d against torch.nn.functional.pad."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cnnviz import PADDING_MODES, pad2d
+from tests.strategies import images
+
+TORCH_MODE = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate",
+              "circular": "circular"}  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(image=images(), mode=st.sampled_from(PADDING_MODES), data=st.data())
+def test_pad_matches_torch(image, mode, data):
+    """Every mode pads exactly as torch does, for any valid amount per side."""
+    h, w = image.shape[-2:]
+    limit_h, limit_w = {"reflect": (h - 1, w - 1), "circular": (h, w)}.get(mode, (4, 4))
+    top, bottom = (data.draw(st.integers(0, min(limit_h, 4))) for _ in range(2))
+    left, right = (data.draw(st.integers(0, min(limit_w, 4))) for _ in range(2))
+    ours = pad2d(image, (top, bottom, left, right), mode=mode)
+    batch = torch.from_numpy(image.copy()).reshape(1, -1, h, w)
+    ref = F.pad(batch, (left, right, top, bottom), mode=TORCH_MODE[mode])
+    np.testing.assert_array_equal(ours, ref.reshape(ours.shape).numpy())
+
+
+def test_reflect_does_not_repeat_edge():
+    """Reflect mirrors about the edge pixel: abc -> cb|abc|ba."""
+    out = pad2d(np.array([[1.0, 2.0, 3.0]]), (0, 0, 2, 2), mode="reflect")
+    np.testing.assert_array_equal(out, [[3, 2, 1, 2, 3, 2, 1]])
+
+
+def test_unknown_mode_names_the_allowed_ones():
+    """A typo in the mode fails loudly and lists the four modes."""
+    with pytest.raises(ValueError, match="zeros, reflect, replicate, circular"):
+        pad2d(np.zeros((3, 3)), 1, mode="mirror")
+
+
+def test_reflect_too_wide_explains():
+    """Reflect padding as wide as the image is refused with the limit in words."""
+    with pytest.raises(ValueError, match="at most 2 rows"):
+        pad2d(np.zeros((3, 3)), 3, mode="reflect")
