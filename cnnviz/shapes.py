@@ -92,3 +92,24 @@ def leftover(
     count = output_size(n, kernel, stride=stride, padding=padding, dilation=dilation)
     covered = (count - 1) * stride + dilation * (kernel - 1) + 1
     return n + before + after - covered
+
+
+def size_formula(
+    n: int,
+    kernel: int,
+    *,
+    stride: int = 1,
+    padding: int | tuple[int, int] = 0,
+    dilation: int = 1,
+) -> str:
+    """The output-size formula with the user's numbers filled in.
+
+    ``size_formula(28, 3)`` is ``⌊(28 + 0 + 0 − 1×(3 − 1) − 1) / 1⌋ + 1 = ⌊25⌋ + 1 = 26``.
+
+    Raises ``ValueError`` like ``output_size`` when no window fits.
+    """
+    before, after = side_padding(padding)
+    result = output_size(n, kernel, stride=stride, padding=padding, dilation=dilation)
+    inside = f"{n} + {before} + {after} − {dilation}×({kernel} − 1) − 1"
+    exact = (n + before + after - dilation * (kernel - 1) - 1) / stride
+    return f"⌊({inside}) / {stride}⌋ + 1 = ⌊{exact:g}⌋ + 1 = {result}"

@@ -1,0 +1,150 @@
+"""Pictures of arrays: colour maps, marked regions, annotated grids. A leaf: numpy + matplotlib.
+
+Big maps become uint8 RGB arrays (fast to show at any size); small grids of numbers become
+matplotlib figures with the numbers written in the cells.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")  # no screen on a server
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+# Colour-blind-safe choices: diverging maps for signed values, sequential for images.
+DIVERGING_MAPS = ("RdBu_r", "PuOr_r", "coolwarm")
+SEQUENTIAL_MAPS = ("gray", "viridis", "cividis", "magma")
+
+
+def image_to_rgb(image: np.ndarray) -> np.ndarray:
+    """``(H, W)`` or ``(3, H, W)`` floats in [0, 1] -> ``(H, W, 3)`` uint8 for display."""
+    image = np.asarray(image, dtype=np.float32)
+    rgb = np.repeat(image[..., None], 3, axis=-1) if image.ndim == 2 else image.transpose(1, 2, 0)
+    return (np.clip(rgb, 0, 1) * 255 + 0.5).astype(np.uint8)
+
+
+def symmetric_limit(values: np.ndarray) -> float:
+    """Largest absolute value (at least a tiny number), so 0 sits in the middle of the scale."""
+    finite = np.abs(values[np.isfinite(values)])
+    return float(max(finite.max(initial=0.0), 1e-6))
+
+
+def colorize(
+    values: np.ndarray,
+    *,
+    cmap: str = "RdBu_r",
+    limits: tuple[float, float] | None = None,
+) -> np.ndarray:
+    """Map an ``(H, W)`` array to ``(H, W, 3)`` uint8 colours.
+
+    Default limits are ``(-m, m)`` with ``m`` the largest absolute value: white (for RdBu_r)
+    means 0, red positive, blue negative.
+    """
+    values = np.asarray(values, dtype=np.float32)
+    if limits is None:
+        m = symmetric_limit(values)
+        limits = (-m, m)
+    low, high = limits
+    scaled = (values - low) / max(high - low, 1e-12)
+    table = (matplotlib.colormaps[cmap](np.linspace(0, 1, 256))[:, :3] * 255).astype(np.uint8)
+    return table[np.clip(scaled * 255 + 0.5, 0, 255).astype(np.intp)]
+
+
+def mark_box(
+    rgb: np.ndarray,
+    top: int,
+    left: int,
+    height: int,
+    width: int,
+    *,
+    color=(255, 200, 0),
+    thickness: int = 1,
+) -> np.ndarray:
+    """Copy of ``(H, W, 3)`` ``rgb`` with a rectangle outline; parts outside are clipped."""
+    out = rgb.copy()
+    h, w = out.shape[:2]
+    for t in range(thickness):
+        r0, r1, c0, c1 = top - t, top + height - 1 + t, left - t, left + width - 1 + t
+        rows, cols = slice(max(r0, 0), min(r1 + 1, h)), slice(max(c0, 0), min(c1 + 1, w))
+        for r in (r0, r1):
+            if 0 <= r < h:
+                out[r, cols] = color
+        for c in (c0, c1):
+            if 0 <= c < w:
+                out[rows, c] = color
+    return out
+
+
+def enlarge(rgb: np.ndarray, min_side: int = 240) -> np.ndarray:
+    """Repeat pixels so a tiny map is at least ``min_side`` pixels: blocks stay sharp."""
+    factor = max(1, int(np.ceil(min_side / max(1, min(rgb.shape[:2])))))
+    factor = min(factor, max(1, 1200 // max(rgb.shape[:2])))
+    return np.repeat(np.repeat(rgb, factor, axis=0), factor, axis=1)
+
+
+def number_grid(
+    values: np.ndarray,
+    *,
+    title: str = "",
+    cmap: str = "RdBu_r",
+    highlight: np.ndarray | None = None,
+    limits: tuple[float, float] | None = None,
+    decimals: int = 2,
+    cell_inches: float = 0.55,
+) -> Figure:
+    """A heatmap of a small ``(h, w)`` array with each number written in its cell.
+
+    ``highlight`` is an optional boolean ``(h, w)`` mask drawn with a thick outline.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    h, w = values.shape
+    if limits is None:
+        m = symmetric_limit(values)
+        limits = (-m, m)
+    fig = Figure(figsize=(max(2.2, w * cell_inches + 0.6), max(1.6, h * cell_inches + 0.6)))
+    ax = fig.add_subplot()
+    ax.imshow(values, cmap=cmap, vmin=limits[0], vmax=limits[1])
+    size = 14 if max(h, w) <= 5 else 10 if max(h, w) <= 9 else 7
+    norm = plt.Normalize(*limits)
+    for (i, j), v in np.ndenumerate(values):
+        shade = matplotlib.colormaps[cmap](norm(v))
+        dark = 0.299 * shade[0] + 0.587 * shade[1] + 0.114 * shade[2] < 0.5
+        text = "" if not np.isfinite(v) else f"{v:.{decimals}f}".rstrip("0").rstrip(".")
+        ax.text(j, i, text or "0", ha="center", va="center", fontsize=size,
+                color="white" if dark else "black")  # fmt: skip
+    if highlight is not None:
+        for i, j in zip(*np.nonzero(highlight), strict=True):
+            ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, lw=3, ec="#ffb000"))
+    ax.set_xticks(range(w))
+    ax.set_yticks(range(h))
+    ax.tick_params(labelsize=9)
+    if title:
+        ax.set_title(title, fontsize=12)
+    fig.tight_layout()
+    return fig
+
+
+def colorbar(limits: tuple[float, float], *, cmap: str = "RdBu_r", label: str = "") -> Figure:
+    """A short horizontal colour scale with its numbers, to sit under a map."""
+    fig = Figure(figsize=(5, 0.9))
+    ax = fig.add_axes((0.05, 0.55, 0.9, 0.3))
+    ax.imshow(np.linspace(0, 1, 256)[None], aspect="auto", cmap=cmap,
+              extent=(limits[0], limits[1], 0, 1))  # fmt: skip
+    ax.set_yticks([])
+    ticks = np.linspace(limits[0], limits[1], 5)
+    ax.set_xticks(ticks, [f"{t:.3g}" for t in ticks], fontsize=9)
+    if label:
+        ax.set_xlabel(label, fontsize=10)
+    return fig
+
+
+def figure_png(fig: Figure, dpi: int = 110) -> bytes:
+    """Render a figure to PNG bytes (and free it)."""
+    from io import BytesIO
+
+    buffer = BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    return buffer.getvalue()

@@ -1,0 +1,117 @@
+"""Convolution: your image, any kernel, stride, padding, dilation, every output pixel explained."""
+
+import inspect
+from io import BytesIO
+
+import numpy as np
+import streamlit as st
+
+from cnnviz import KERNELS, correlate2d_loop, flip_kernel
+from cnnviz.codegen import conv_code
+from cnnviz.plotting import DIVERGING_MAPS
+from ui import cache, conv, stepper, views
+from ui.kernel_editor import kernel_editor
+from ui.picker import image_picker
+
+st.title("Convolution")
+st.markdown(
+    "A **kernel** is a small grid of numbers. Lay it on the picture, multiply each pixel under "
+    "it by the number above it, add everything up: that sum is one pixel of the output. Slide "
+    "the kernel one **stride** further and repeat. Where the picture looks like the kernel, "
+    "the sum is large."
+)
+picked = image_picker()
+if picked is None:
+    st.info("Choose a picture in the sidebar to begin.", icon=":material/arrow_back:")
+    st.stop()
+image = picked.pixels
+colour = image.ndim == 3
+
+left, right = st.columns(2, gap="large")
+with left:
+    st.subheader("1. The kernel")
+    summed = colour and st.radio(
+        "On a colour picture", ["filter", "layer"], key="conv.colour_mode", horizontal=True,
+        format_func={"filter": "Same kernel on each colour (a photo filter)",
+                     "layer": "One kernel per colour, summed (what a CNN layer does)"}.get,
+        persist_state="session", bind="query-params",
+    ) == "layer"  # fmt: skip
+    matrix = kernel_editor("conv", channels=3 if summed else 1)
+with right:
+    st.subheader("2. How the window moves")
+    settings = conv.settings_panel("conv", matrix.shape[-2:])
+    with st.expander("What do the padding modes do?"):
+        conv.mode_pictures()
+
+if not np.isfinite(matrix).all():
+    where = np.argwhere(~np.isfinite(matrix))[0]
+    st.warning(f"The kernel has an empty cell (row {where[-2]}, column {where[-1]}). "
+               "Type a number there to see the output.", icon=":material/edit:")  # fmt: skip
+    st.stop()
+kernel = matrix if summed else matrix[0]
+kernel = flip_kernel(kernel).copy() if settings.flip else kernel
+
+st.subheader("3. The output size")
+height, width = image.shape[-2:]
+out_shape = conv.formula(height, width, *kernel.shape[-2:], settings)
+if out_shape is None:
+    st.stop()
+out = cache.correlate(picked.key, image, kernel, **settings.options())
+if settings.relu:
+    out = np.maximum(out, 0)
+
+st.subheader("4. Input, kernel, output")
+cmap = st.segmented_control("Colours for signed numbers", DIVERGING_MAPS, default="RdBu_r",
+                            key="conv.cmap", required=True, persist_state="session")  # fmt: skip
+used = tuple(conv.reached(height, width, kernel.shape[-2:], settings))
+padded = views.padded_picture(picked.key, image, settings.padding, settings.padding_mode, used)
+a, b, c = st.columns([5, 2, 5])
+a.image(views.fit(padded)[0], width="stretch",
+        caption=f"Padded input {views.shape_text(image)} → {padded.shape[0]} × {padded.shape[1]} "
+                "(orange: padding, purple: never reached)")  # fmt: skip
+b.image(cache.png("number_grid", kernel if kernel.ndim == 2 else kernel[0], title="Kernel"),
+        caption=f"Kernel {views.shape_text(kernel)}", width="stretch")  # fmt: skip
+shown = stepper.output_picture(out, cmap)
+c.image(shown.picture, width="stretch", caption=f"Output {views.shape_text(out)}")
+c.caption(shown.legend)
+if shown.limits is not None:
+    c.image(cache.png("colorbar", shown.limits, cmap=cmap, label="output value"), width="stretch")
+st.markdown(f"**Shapes:** input `{views.shape_text(image)}` → output `{views.shape_text(out)}`; "
+            f"output values from {out.min():.4f} to {out.max():.4f}.")  # fmt: skip
+
+st.subheader("5. One output pixel, step by step")
+stepper.step_through("conv", image, kernel, out, padded, settings, cmap)
+
+with st.expander("Compare with a second kernel"):
+    other = st.selectbox("Second kernel", list(KERNELS), format_func=lambda k: KERNELS[k].title,
+                         key="conv.compare", persist_state="session", bind="query-params")  # fmt: skip
+    weights = (
+        KERNELS[other].weights if not summed else np.repeat(KERNELS[other].weights[None], 3, 0)
+    )
+    try:
+        second = cache.correlate(picked.key, image, weights, **settings.options())
+    except ValueError as why:
+        st.warning(str(why))
+    else:
+        x, y = st.columns(2)
+        x.image(
+            shown.picture, caption=f"Your kernel: output {views.shape_text(out)}", width="stretch"
+        )
+        y.image(stepper.output_picture(second, cmap).picture, width="stretch",
+                caption=f"{KERNELS[other].title}: output {views.shape_text(second)}")  # fmt: skip
+
+with st.expander("The same in PyTorch, and downloads"):
+    st.code(conv_code(kernel, channels=image.shape[0] if colour else 1, relu=settings.relu,
+                      **settings.options()), language="python")  # fmt: skip
+    buffer = BytesIO()
+    np.save(buffer, out)
+    d1, d2 = st.columns(2)
+    d1.download_button(
+        "Output as .npy (exact numbers)", buffer.getvalue(), "output.npy", key="conv.npy"
+    )
+    d2.download_button("Output as PNG (the picture)", cache.png_of(shown.picture), "output.png",
+                       mime="image/png", key="conv.png")  # fmt: skip
+
+with st.expander("How is this computed? The textbook loop"):
+    st.markdown("The app runs a fast version; this loop is the definition it is tested against.")
+    st.code(inspect.getsource(correlate2d_loop), language="python")

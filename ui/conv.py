@@ -1,0 +1,169 @@
+"""Convolution page pieces: the settings, the size formula, and the step-through."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+from cnnviz import PADDING_MODES, explain_pixel, pad2d, same_padding
+from cnnviz.plotting import number_grid
+from cnnviz.shapes import leftover, size_formula
+from ui import cache
+
+MODE_TEXT = {
+    "zeros": "adds a frame of 0s (black).",
+    "reflect": "mirrors the picture at its edge, without repeating the edge pixel.",
+    "replicate": "repeats the edge pixel outwards.",
+    "circular": "wraps around: the left edge continues with the right side.",
+}
+
+
+@dataclass(frozen=True)
+class ConvSettings:
+    """Everything the user set besides the image and the kernel."""
+
+    stride: tuple[int, int]  # (rows, columns) the window jumps
+    padding: tuple[int, int, int, int]  # (top, bottom, left, right) pixels added
+    padding_mode: str  # one of PADDING_MODES
+    dilation: tuple[int, int]  # gap between kernel cells: 1 means none
+    bias: float  # added after the sum
+    relu: bool  # keep only positive outputs
+    flip: bool  # true convolution: rotate the kernel by 180 degrees first
+
+    def options(self) -> dict:
+        """Keyword arguments for ``cnnviz.correlate2d``."""
+        return {"stride": self.stride, "padding": self.padding, "padding_mode": self.padding_mode,
+                "dilation": self.dilation, "bias": self.bias}  # fmt: skip
+
+
+def _number(label, key, low, high, default, help_text=None, column=None, step=1):
+    st.session_state.setdefault(key, default)
+    where = column if column is not None else st
+    return where.number_input(label, low, high, key=key, step=step, help=help_text,
+                              persist_state="session", bind="query-params")  # fmt: skip
+
+
+def settings_panel(p: str, kernel_shape: tuple[int, int]) -> ConvSettings:
+    """Stride, padding (shortcuts, per side, mode), dilation, bias, ReLU and flip."""
+    a, b = st.columns(2)
+    stride = (_number("Stride down", f"{p}.stride_h", 1, 16, 1, "Rows the window jumps.", a),
+              _number("Stride across", f"{p}.stride_w", 1, 16, 1, "Columns it jumps.", b))  # fmt: skip
+    dilation = (_number("Dilation down", f"{p}.dil_h", 1, 8, 1, "Gap between kernel rows.", a),
+                _number("Dilation across", f"{p}.dil_w", 1, 8, 1, None, b))  # fmt: skip
+    st.session_state.setdefault(f"{p}.pad", "valid")
+    shortcut = st.segmented_control(
+        "Padding", ["valid", "same", "custom"], key=f"{p}.pad", required=True,
+        format_func={"valid": "Valid (none)", "same": "Same size", "custom": "Custom"}.get,
+        persist_state="session", bind="query-params",
+        help="Valid: no padding. Same: enough to keep the size when the stride is 1.",
+    )  # fmt: skip
+    if shortcut == "custom":
+        c = st.columns(4)
+        padding = tuple(
+            _number(side, f"{p}.pad_{side[0].lower()}", 0, 64, 1, None, col)
+            for side, col in zip(["Top", "Bottom", "Left", "Right"], c, strict=True)
+        )
+    elif shortcut == "same":
+        padding = (*same_padding(kernel_shape[0], dilation=dilation[0]),
+                   *same_padding(kernel_shape[1], dilation=dilation[1]))  # fmt: skip
+    else:
+        padding = (0, 0, 0, 0)
+    st.session_state.setdefault(f"{p}.mode", "zeros")
+    mode = st.selectbox("Padding mode", PADDING_MODES, key=f"{p}.mode", persist_state="session",
+                        bind="query-params", disabled=max(padding) == 0)  # fmt: skip
+    st.caption(f"**{mode}** {MODE_TEXT[mode]}")
+    st.session_state.setdefault(f"{p}.bias", 0.0)
+    bias = st.number_input("Bias (added after the sum)", -10.0, 10.0, key=f"{p}.bias", step=0.1,
+                           persist_state="session", bind="query-params")  # fmt: skip
+    c1, c2 = st.columns(2)
+    relu = c1.toggle("ReLU (negatives become 0)", key=f"{p}.relu", persist_state="session",
+                     bind="query-params")  # fmt: skip
+    flip = c2.toggle("Flip kernel (true convolution)", key=f"{p}.flip", persist_state="session",
+                     bind="query-params",
+                     help="Maths' convolution rotates the kernel by 180 degrees; CNN layers don't.")  # fmt: skip
+    return ConvSettings(stride, padding, mode, dilation, float(bias), bool(relu), bool(flip))
+
+
+def mode_pictures() -> None:
+    """A tiny 4x4 grid padded by 2 in each mode, numbers visible."""
+    grid = np.arange(1, 17, dtype=np.float32).reshape(4, 4)
+    columns = st.columns(len(PADDING_MODES))
+    for column, mode in zip(columns, PADDING_MODES, strict=True):
+        padded = pad2d(grid, 2, mode=mode)
+        inside = np.zeros_like(padded, bool)
+        inside[2:-2, 2:-2] = True
+        column.image(cache.png("number_grid", padded, title=mode, cmap="cividis",
+                               highlight=inside, limits=(0, 16), decimals=0, cell_inches=0.32))  # fmt: skip
+        column.caption(MODE_TEXT[mode])
+
+
+def formula(height: int, width: int, kh: int, kw: int, s: ConvSettings) -> tuple[int, int] | None:
+    """Show the output-size formula with the numbers; explain instead when nothing fits."""
+    top, bottom, left, right = s.padding
+    try:
+        rows = size_formula(
+            height, kh, stride=s.stride[0], padding=(top, bottom), dilation=s.dilation[0]
+        )
+        cols = size_formula(
+            width, kw, stride=s.stride[1], padding=(left, right), dilation=s.dilation[1]
+        )
+    except ValueError as why:
+        st.warning(f"**No output with these settings.** {why}", icon=":material/lightbulb:")
+        return None
+    st.markdown(
+        "**Output size** = ⌊(input + padding before + padding after − dilation×(kernel − 1) − 1) / stride⌋ + 1"
+    )
+    st.markdown(f"- Height: {rows}\n- Width: {cols}")
+    out_h, out_w = int(rows.rsplit("= ", 1)[1]), int(cols.rsplit("= ", 1)[1])
+    left_rows = leftover(
+        height, kh, stride=s.stride[0], padding=(top, bottom), dilation=s.dilation[0]
+    )
+    left_cols = leftover(
+        width, kw, stride=s.stride[1], padding=(left, right), dilation=s.dilation[1]
+    )
+    if left_rows or left_cols:
+        st.info(
+            f"The ⌊ ⌋ rounds down: {left_rows} row(s) at the bottom and {left_cols} column(s) "
+            "at the right of the padded input are never reached by a window, so they don't "
+            "count (hatched in the padded input).",
+            icon=":material/crop:",
+        )
+    return out_h, out_w
+
+
+def step_table(image, kernel, row, col, channel, s: ConvSettings) -> float:
+    """Patch, kernel, products and their sum for one output pixel; returns the final value."""
+    info = explain_pixel(image, kernel, row, col, channel=channel, **s.options())
+    patches = info.patch if info.patch.ndim == 3 else info.patch[None]
+    weights = info.weights if info.weights.ndim == 3 else info.weights[None]
+    products = info.products if info.products.ndim == 3 else info.products[None]
+    for c in range(len(patches)):
+        label = f" (channel {c})" if len(patches) > 1 else ""
+        cols = st.columns([1, 1, 1])
+        cols[0].image(cache.png("number_grid", patches[c], title=f"Input under the window{label}",
+                                cmap="gray", limits=(0, 1)))  # fmt: skip
+        cols[1].image(cache.png("number_grid", weights[c], title="× kernel"))
+        cols[2].image(cache.png("number_grid", products[c], title="= products"))
+    value = info.value
+    terms = f"sum of products = {info.total:.4f}, plus bias {info.bias:g} = **{value:.4f}**"
+    if s.relu:
+        terms += f", after ReLU **{max(value, 0.0):.4f}**"
+        value = max(value, 0.0)
+    st.markdown(f"Output pixel (row {row}, column {col}): {terms}")
+    return value
+
+
+def reached(height: int, width: int, kernel_shape, s: ConvSettings) -> tuple[int, int]:
+    """Rows and columns of the padded input that some window covers (the rest is left over)."""
+    top, bottom, left, right = s.padding
+    out = []
+    for n, k, st_, d, before, after in [
+        (height, kernel_shape[0], s.stride[0], s.dilation[0], top, bottom),
+        (width, kernel_shape[1], s.stride[1], s.dilation[1], left, right),
+    ]:
+        out.append(
+            n + before + after - leftover(n, k, stride=st_, padding=(before, after), dilation=d)
+        )
+    return out[0], out[1]

@@ -1,0 +1,140 @@
+"""Choose a kernel: a preset, or any matrix edited like a spreadsheet.
+
+State per page prefix ``p``: ``p.base`` holds the matrix as ``(C, kh, kw)`` (one slice per
+channel the kernel sums over, or one slice for an image filter); the editors show it, and
+bumping ``p.version`` resets them after a button changed the base.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from cnnviz import KERNELS, flip_kernel
+
+CHANNEL_NAMES = ("red", "green", "blue")
+
+
+def _resize(matrix: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """Crop or zero-pad ``(C, kh, kw)`` around its centre to ``(C, rows, cols)``."""
+    out = np.zeros((matrix.shape[0], rows, cols), np.float32)
+    kh, kw = matrix.shape[-2:]
+    h, w = min(kh, rows), min(kw, cols)
+    src_r, src_c, dst_r, dst_c = (kh - h) // 2, (kw - w) // 2, (rows - h) // 2, (cols - w) // 2
+    out[:, dst_r : dst_r + h, dst_c : dst_c + w] = matrix[:, src_r : src_r + h, src_c : src_c + w]
+    return out
+
+
+def encode(matrix: np.ndarray) -> str:
+    """``(C, kh, kw)`` -> ``"1,0,-1;2,0,-2|..."`` for the page address."""
+    return "|".join(";".join(",".join(f"{v:g}" for v in row) for row in m) for m in matrix)
+
+
+def decode(text: str) -> np.ndarray | None:
+    """Inverse of ``encode``; None when the text is not a valid matrix."""
+    try:
+        slices = [
+            [[float(v) for v in row.split(",")] for row in m.split(";")] for m in text.split("|")
+        ]
+        matrix = np.array(slices, dtype=np.float32)
+    except ValueError:
+        return None
+    ok = matrix.ndim == 3 and 1 <= matrix.shape[1] <= 15 and 1 <= matrix.shape[2] <= 15
+    return matrix if ok and np.isfinite(matrix).all() else None
+
+
+def _set_base(p: str, matrix: np.ndarray) -> None:
+    st.session_state[f"{p}.base"] = np.asarray(matrix, np.float32)
+    st.session_state[f"{p}.version"] = st.session_state.get(f"{p}.version", 0) + 1
+    st.session_state.pop(f"{p}.current", None)
+
+
+def _load_preset(p: str, channels: int) -> None:
+    weights = KERNELS[st.session_state[f"{p}.preset"]].weights
+    _set_base(p, np.repeat(weights[None], channels, axis=0))
+    st.session_state[f"{p}.rows"], st.session_state[f"{p}.cols"] = weights.shape
+
+
+def _edited(p: str) -> np.ndarray:
+    """What the editors show now, edits included."""
+    return st.session_state.get(f"{p}.current", st.session_state[f"{p}.base"])
+
+
+def _apply(p: str, operation: str) -> None:
+    matrix = np.nan_to_num(_edited(p).astype(np.float64))
+    rng = np.random.default_rng()
+    if operation == "random":
+        matrix = rng.uniform(-1, 1, matrix.shape).round(2)
+    elif operation == "normalise":
+        total = matrix.sum()
+        matrix = matrix / total if abs(total) > 1e-9 else matrix
+    elif operation == "flip":
+        matrix = flip_kernel(matrix).copy()
+    _set_base(p, matrix)
+
+
+def _resize_base(p: str) -> None:
+    rows, cols = st.session_state[f"{p}.rows"], st.session_state[f"{p}.cols"]
+    _set_base(p, _resize(np.nan_to_num(_edited(p)), rows, cols))
+
+
+def kernel_editor(p: str, *, channels: int) -> np.ndarray:
+    """Preset picker, size, buttons and editable matrix; returns ``(channels, kh, kw)``.
+
+    The result may contain NaN where a cell was emptied: the caller explains that.
+    """
+    st.session_state.setdefault(f"{p}.preset", "sobel_x")
+    preset = st.selectbox(
+        "Start from a preset", list(KERNELS), key=f"{p}.preset",
+        format_func=lambda k: KERNELS[k].title, on_change=_load_preset, args=(p, channels),
+        persist_state="session", bind="query-params",
+    )  # fmt: skip
+    st.caption(KERNELS[preset].explanation)
+    base = st.session_state.get(f"{p}.base")
+    if base is None:
+        shared = decode(st.query_params.get(f"{p}.kernel", ""))
+        _set_base(p, shared if shared is not None else KERNELS[preset].weights[None])
+        base = st.session_state[f"{p}.base"]
+    if base.shape[0] != channels:
+        _set_base(p, np.repeat(base[:1], channels, axis=0))
+    st.session_state[f"{p}.rows"], st.session_state[f"{p}.cols"] = _edited(p).shape[-2:]
+    size = st.columns(2)
+    size[0].number_input("Rows", 1, 15, key=f"{p}.rows", on_change=_resize_base, args=(p,))
+    size[1].number_input("Columns", 1, 15, key=f"{p}.cols", on_change=_resize_base, args=(p,))
+    buttons = st.columns(4)
+    for column, (label, operation, help_text) in zip(buttons, [
+        ("Randomise", "random", "Random numbers between -1 and 1."),
+        ("Normalise", "normalise", "Divide by the sum so the numbers add up to 1."),
+        ("Flip", "flip", "Rotate the kernel by 180 degrees."),
+        ("Reset", "reset", "Back to the preset."),
+    ], strict=True):  # fmt: skip
+        callback = (
+            (_load_preset, (p, channels)) if operation == "reset" else (_apply, (p, operation))
+        )
+        column.button(label, key=f"{p}.{operation}", on_click=callback[0], args=callback[1],
+                      help=help_text, width="stretch")  # fmt: skip
+    version = st.session_state[f"{p}.version"]
+    base = st.session_state[f"{p}.base"]
+    names = CHANNEL_NAMES if channels == 3 else ("kernel",)
+    tabs = st.tabs([f"{n} channel" for n in names]) if channels == 3 else [st.container()]
+    edited = []
+    for tab, name, matrix in zip(tabs, names, base, strict=True):
+        frame = pd.DataFrame(
+            matrix.astype(np.float64), columns=[str(c) for c in range(matrix.shape[1])]
+        )
+        with tab:
+            result = st.data_editor(
+                frame, key=f"{p}.matrix.{name}.{version}", hide_index=False, width="stretch",
+                column_config={c: st.column_config.NumberColumn(c, format="%.3g") for c in frame},
+            )  # fmt: skip
+        edited.append(result.to_numpy(dtype=np.float64, na_value=np.nan))
+    current = np.array(edited, dtype=np.float32)
+    st.session_state[f"{p}.current"] = current
+    preset_matrix = np.repeat(KERNELS[preset].weights[None], channels, axis=0)
+    custom = current.shape != preset_matrix.shape or not np.array_equal(current, preset_matrix)
+    if custom and np.isfinite(current).all():
+        st.query_params[f"{p}.kernel"] = encode(current)
+    elif f"{p}.kernel" in st.query_params:
+        del st.query_params[f"{p}.kernel"]
+    return current

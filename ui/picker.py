@@ -1,0 +1,130 @@
+"""The image picker shared by the lesson pages: chosen once, it follows the user around.
+
+Widget values persist across pages with ``persist_state="session"``; uploads, camera shots
+and drawings are kept as bytes in the user's own session state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+from cnnviz import images, samples
+from ui import cache
+
+SOURCES = {
+    "sample": "Sample gallery",
+    "upload": "Upload a picture",
+    "camera": "Camera snapshot",
+    "draw": "Draw your own",
+}
+SIZES = {"32": 32, "64": 64, "128": 128, "256": 256, "512": 512, "1024": 1024, "full": None}
+UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif", "tif", "tiff"]
+
+
+@dataclass(frozen=True)
+class Picked:
+    """The working image of this user."""
+
+    pixels: np.ndarray  # (H, W) or (3, H, W) float32 in [0, 1]
+    key: str  # names this exact working image in the caches
+    label: str  # what it is, for captions
+    notes: tuple[str, ...] = ()  # sentences about how it was decoded
+
+
+def _remember(slot: str, name: str, data: bytes) -> None:
+    """Keep raw bytes of an upload, snapshot or drawing in this user's session."""
+    st.session_state[f"input.{slot}"] = (name, data, hashlib.sha256(data).hexdigest())
+
+
+def _decoded(slot: str):
+    """Decode what ``slot`` holds; show the reason and return None when it cannot be."""
+    stored = st.session_state.get(f"input.{slot}")
+    if stored is None:
+        return None
+    name, data, digest = stored
+    try:
+        return name, digest, cache.decode(digest, data)
+    except images.ImageError as error:
+        st.error(f"**{name}** could not be used. {error}", icon=":material/broken_image:")
+        return None
+
+
+def _from_upload():
+    upload = st.file_uploader(
+        "Choose a photo or picture (PNG, JPEG, WebP, BMP, GIF, TIFF)",
+        type=UPLOAD_TYPES,
+        key="uploader.input",
+    )
+    if upload is not None and st.session_state.get("input.upload_id") != upload.file_id:
+        _remember("upload", upload.name, upload.getvalue())
+        st.session_state["input.upload_id"] = upload.file_id
+    elif st.session_state.get("input.upload") is None:
+        st.info("Pick a file from your computer or phone, or drag it here.")
+    return _decoded("upload")
+
+
+def _from_camera():
+    shot = st.camera_input("Take a snapshot", key="uploader.camera")
+    if shot is not None:
+        _remember("camera", "camera snapshot", shot.getvalue())
+    return _decoded("camera")
+
+
+def _from_drawing():
+    from streamlit_drawable_canvas import st_canvas  # needs a running app to import
+
+    st.caption("Draw with the mouse or a finger: white on black, like the digit datasets.")
+    result = st_canvas(
+        stroke_width=18, stroke_color="#ffffff", background_color="#000000",
+        width=280, height=280, return_image_data=True, key="canvas.input",
+    )  # fmt: skip
+    data = result.image_bytes
+    if data:
+        _remember("draw", "your drawing", data)
+    return _decoded("draw")
+
+
+def image_picker() -> Picked | None:
+    """Sidebar controls to choose the image; returns the working image or None."""
+    with st.sidebar:
+        st.header("Your image")
+        source = st.radio(
+            "Where does the picture come from?", list(SOURCES), format_func=SOURCES.get,
+            key="input.source", persist_state="session", bind="query-params",
+        )  # fmt: skip
+        if source == "sample":
+            name = st.selectbox(
+                "Sample", list(samples.SAMPLES), key="input.sample",
+                format_func=lambda n: samples.SAMPLES[n].title,
+                persist_state="session", bind="query-params",
+            )  # fmt: skip
+            st.caption(samples.SAMPLES[name].description)
+            raw, label, digest, notes = cache.sample(name), samples.SAMPLES[name].title, name, ()
+        else:
+            found = {"upload": _from_upload, "camera": _from_camera, "draw": _from_drawing}[
+                source
+            ]()
+            if found is None:
+                return None
+            label, digest, decoded = found
+            raw, notes = decoded.pixels, decoded.notes
+        colour = st.toggle(
+            "Keep colour", value=True, key="input.colour", persist_state="session",
+            bind="query-params", disabled=raw.ndim == 2,
+            help="Off: the picture is turned grey (one channel) before the lesson starts.",
+        )  # fmt: skip
+        size = st.select_slider(
+            "Working size (longest side, pixels)", list(SIZES), value="256",
+            key="input.size", persist_state="session", bind="query-params",
+            help="Small sizes show single pixels clearly; 'full' keeps every pixel.",
+        )  # fmt: skip
+        for note in notes:
+            st.caption(f":material/info: {note}")
+    colour = colour and raw.ndim == 3
+    key = f"{source}:{digest}:{'rgb' if colour else 'grey'}:{size}"
+    pixels = cache.prepared(key, raw, colour, SIZES[size])
+    return Picked(pixels, key, label, notes)

@@ -1,0 +1,74 @@
+"""Show arrays as pictures at a size that reads on a projector, with marks and captions."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import streamlit as st
+
+from cnnviz import pad2d
+from cnnviz.plotting import colorize, image_to_rgb, mark_box, symmetric_limit
+
+DISPLAY_MAX = 720  # pixels: larger maps are shrunk for the browser, never for the maths
+DISPLAY_MIN = 360  # smaller maps are blown up with sharp square pixels
+PADDING_TINT = np.array([255, 140, 0], np.float32)  # orange
+LEFTOVER_TINT = np.array([150, 80, 200], np.float32)  # purple
+
+
+def fit(rgb: np.ndarray) -> tuple[np.ndarray, float]:
+    """Scale ``(H, W, 3)`` for display; returns the picture and its scale factor."""
+    h, w = rgb.shape[:2]
+    side = max(h, w)
+    if side > DISPLAY_MAX:
+        scale = DISPLAY_MAX / side
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), scale
+    factor = max(1, DISPLAY_MIN // side)
+    return np.repeat(np.repeat(rgb, factor, 0), factor, 1), float(factor)
+
+
+def _tint(rgb: np.ndarray, mask: np.ndarray, colour: np.ndarray) -> None:
+    rgb[mask] = (0.45 * rgb[mask] + 0.55 * colour).astype(np.uint8)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def padded_picture(key: str, _image: np.ndarray, padding, mode, used: tuple[int, int]):
+    """The padded input as RGB with padding tinted orange and unreached pixels purple."""
+    padded = pad2d(_image, padding, mode=mode)
+    rgb = image_to_rgb(padded)
+    top, bottom, left, right = padding
+    h, w = rgb.shape[:2]
+    frame = np.ones((h, w), bool)
+    frame[top : h - bottom, left : w - right] = False
+    _tint(rgb, frame, PADDING_TINT)
+    unreached = np.zeros((h, w), bool)
+    unreached[used[0] :, :] = True
+    unreached[:, used[1] :] = True
+    _tint(rgb, unreached, LEFTOVER_TINT)
+    return rgb
+
+
+def with_window(rgb: np.ndarray, rows: np.ndarray, cols: np.ndarray, offset=(0, 0)):
+    """Fit for display and outline the window spanning ``rows`` x ``cols`` (padded coords)."""
+    shown, scale = fit(rgb)
+    top, left = rows[0] + offset[0], cols[0] + offset[1]
+    height, width = rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
+    thick = max(2, round(scale / 4)) if scale >= 1 else 2
+    box = (
+        round(top * scale),
+        round(left * scale),
+        max(1, round(height * scale)),
+        max(1, round(width * scale)),
+    )
+    return mark_box(shown, *box, color=(255, 215, 0), thickness=thick)
+
+
+def signed_picture(values: np.ndarray, cmap: str) -> tuple[np.ndarray, tuple[float, float]]:
+    """``(H, W)`` signed values -> colours centred at 0, and the limits used."""
+    m = symmetric_limit(values)
+    return colorize(values, cmap=cmap, limits=(-m, m)), (-m, m)
+
+
+def shape_text(array: np.ndarray) -> str:
+    """``(3, 256, 256)`` -> ``3 × 256 × 256``."""
+    return " × ".join(str(n) for n in array.shape)
