@@ -76,7 +76,8 @@ c.image(shown.picture, width="stretch", caption=f"Output {views.shape_text(out)}
 c.caption(shown.legend)
 if shown.limits is not None:
     c.image(cache.png("colorbar", shown.limits, cmap=cmap, label="output value"), width="stretch")
-st.markdown(f"**Shapes:** input `{views.shape_text(image)}` → output `{views.shape_text(out)}`; "
+st.markdown(f"**Shapes:** input `{views.shape_text(image)}` → Kernel `{views.shape_text(kernel)}` "
+            f"→ output `{views.shape_text(out)}`; "
             f"output values from {out.min():.4f} to {out.max():.4f}.")  # fmt: skip
 
 st.subheader("5. One output pixel, step by step")

@@ -18,8 +18,9 @@ def decode(digest: str, _data: bytes) -> images.DecodedImage:
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def sample(name: str) -> np.ndarray:
-    """A sample image from the gallery."""
-    return samples.load_sample(name)
+    """A sample image from the gallery: photos at full size, patterns at 256 pixels."""
+    photo = samples.SAMPLES[name].kind == "photo"
+    return samples.load_sample(name, size=4096 if photo else 256)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

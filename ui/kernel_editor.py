@@ -112,7 +112,7 @@ def kernel_editor(p: str, *, channels: int) -> np.ndarray:
         callback = (
             (_load_preset, (p, channels)) if operation == "reset" else (_apply, (p, operation))
         )
-        column.button(label, key=f"{p}.{operation}", on_click=callback[0], args=callback[1],
+        column.button(label, key=f"{p}.button_{operation}", on_click=callback[0], args=callback[1],
                       help=help_text, width="stretch")  # fmt: skip
     version = st.session_state[f"{p}.version"]
     base = st.session_state[f"{p}.base"]

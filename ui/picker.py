@@ -35,6 +35,11 @@ class Picked:
     notes: tuple[str, ...] = ()  # sentences about how it was decoded
 
 
+def sample_title(name: str) -> str:
+    """``stripes_45`` -> ``Stripes 45``."""
+    return name.replace("_", " ").capitalize()
+
+
 def _remember(slot: str, name: str, data: bytes) -> None:
     """Keep raw bytes of an upload, snapshot or drawing in this user's session."""
     st.session_state[f"input.{slot}"] = (name, data, hashlib.sha256(data).hexdigest())
@@ -99,11 +104,11 @@ def image_picker() -> Picked | None:
         if source == "sample":
             name = st.selectbox(
                 "Sample", list(samples.SAMPLES), key="input.sample",
-                format_func=lambda n: samples.SAMPLES[n].title,
+                format_func=sample_title,
                 persist_state="session", bind="query-params",
             )  # fmt: skip
             st.caption(samples.SAMPLES[name].description)
-            raw, label, digest, notes = cache.sample(name), samples.SAMPLES[name].title, name, ()
+            raw, label, digest, notes = cache.sample(name), sample_title(name), name, ()
         else:
             found = {"upload": _from_upload, "camera": _from_camera, "draw": _from_drawing}[
                 source

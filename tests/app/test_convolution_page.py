@@ -1,0 +1,182 @@
+"""The Convolution page, driven as a student would, through AppTest."""
+
+import re
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from cnnviz import KERNELS
+from tests.app.conftest import open_page, shape_after, text_of
+
+PAGE = "pages/convolution.py"
+RNG = np.random.default_rng(7)
+PHOTO = (RNG.random((12, 10)) * 255).astype(np.uint8)  # a small grey "photo"
+
+
+def values_range(at) -> tuple[float, float]:
+    """The 'output values from a to b' numbers the page prints."""
+    found = re.search(r"output values from (-?[0-9]+\.[0-9]+) to (-?[0-9]+\.[0-9]+)", text_of(at))
+    assert found
+    return float(found.group(1)), float(found.group(2))
+
+
+@pytest.fixture
+def page(upload):
+    """The page with the small grey photo uploaded and Sobel x (the default kernel)."""
+    return upload(open_page(PAGE), PHOTO)
+
+
+def test_defaults_render_with_sample(tmp_path):
+    """With the default sample the page shows input and output shapes and no error."""
+    at = open_page(PAGE)
+    assert shape_after(at, "output") == (254, 254)
+    assert not at.error
+
+
+def test_upload_end_to_end(page):
+    """An uploaded photo is what gets filtered: 12 x 10 with a 3 x 3 kernel gives 10 x 8."""
+    assert shape_after(page, "input") == (12, 10)
+    assert shape_after(page, "output") == (10, 8)
+
+
+@pytest.mark.parametrize(("key", "value", "expected"), [
+    ("conv.stride_h", 2, (5, 8)), ("conv.stride_w", 3, (10, 3)),
+    ("conv.dil_h", 2, (8, 8)), ("conv.dil_w", 4, (10, 2)),
+])  # fmt: skip
+def test_stride_and_dilation_change_the_shape(page, key, value, expected):
+    """Stride and dilation shrink the output exactly as the formula says."""
+    page.number_input(key=key).set_value(value).run()
+    assert shape_after(page, "output") == expected
+    assert f"= {expected[0]}" in text_of(page)
+
+
+def test_padding_shortcuts_and_sides(page):
+    """'Same' keeps the size; custom padding adds its rows and columns to the output."""
+    page.segmented_control(key="conv.pad").set_value("same").run()
+    assert shape_after(page, "output") == (12, 10)
+    page.segmented_control(key="conv.pad").set_value("custom").run()
+    page.number_input(key="conv.pad_t").set_value(3).run()
+    page.number_input(key="conv.pad_r").set_value(0).run()
+    assert shape_after(page, "output") == (10 + 3 + 1 - 0, 8 + 1 + 0)
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+def test_padding_mode_changes_border_values(upload, mode):
+    """On a flat white picture a box blur dims the border with zeros, never with copies."""
+    at = upload(open_page(PAGE), np.full((9, 9), 255, np.uint8))
+    at.selectbox(key="conv.preset").set_value("box_blur_3").run()
+    at.segmented_control(key="conv.pad").set_value("same").run()
+    assert values_range(at)[0] < 0.9  # zeros darken the edge
+    at.selectbox(key="conv.mode").set_value(mode).run()
+    assert values_range(at) == pytest.approx((1.0, 1.0), abs=1e-4)
+
+
+def test_bias_relu_and_flip(page):
+    """Bias shifts every value, ReLU removes negatives, flipping Sobel x negates it."""
+    low, high = values_range(page)
+    assert low < 0 < high
+    page.number_input(key="conv.bias").set_value(1.0).run()
+    assert values_range(page) == pytest.approx((low + 1, high + 1), abs=2e-4)
+    page.number_input(key="conv.bias").set_value(0.0).run()
+    page.toggle(key="conv.flip").set_value(True).run()
+    assert values_range(page) == pytest.approx((-high, -low), abs=2e-4)
+    page.toggle(key="conv.relu").set_value(True).run()
+    assert values_range(page)[0] == 0
+
+
+def test_preset_change_rerenders(page):
+    """Choosing the identity preset gives back the input's own values."""
+    page.selectbox(key="conv.preset").set_value("identity").run()
+    low, high = values_range(page)
+    inner = PHOTO[1:-1, 1:-1] / 255
+    assert (low, high) == pytest.approx((inner.min(), inner.max()), abs=1e-4)
+    assert KERNELS["identity"].explanation in text_of(page)
+
+
+def test_kernel_size_and_buttons(page):
+    """Rows/columns resize the kernel; normalise, flip, randomise and reset act on it."""
+    page.number_input(key="conv.cols").set_value(5).run()
+    assert shape_after(page, "Kernel") == (3, 5) or shape_after(page, "output") == (10, 6)
+    assert shape_after(page, "output") == (10, 6)
+    page.button(key="conv.button_reset").click().run()
+    assert shape_after(page, "output") == (10, 8)
+    before = values_range(page)
+    page.button(key="conv.button_flip").click().run()
+    assert values_range(page) == pytest.approx((-before[1], -before[0]), abs=2e-4)
+    page.selectbox(key="conv.preset").set_value("sharpen").run()
+    page.button(key="conv.button_normalise").click().run()  # sharpen sums to 1 already
+    page.button(key="conv.button_random").click().run()
+    assert not page.exception
+    assert "conv.kernel" in page.query_params  # a custom matrix goes into the link
+
+
+def test_step_through_equals_output_pixel(page):
+    """The worked sum for any chosen pixel equals torch's conv2d at that position."""
+    page.segmented_control(key="conv.pad").set_value("same").run()
+    page.number_input(key="conv.bias").set_value(0.5).run()
+    page.slider(key="conv.row").set_value(0).run()
+    page.slider(key="conv.col").set_value(9).run()
+    image = torch.tensor(PHOTO / 255, dtype=torch.float32)[None, None]
+    weight = torch.tensor(KERNELS["sobel_x"].weights)[None, None]
+    expected = F.conv2d(F.pad(image, (1, 1, 1, 1)), weight, torch.tensor([0.5]))[0, 0, 0, 9]
+    found = re.search(r"plus bias 0\.5 = \*\*(-?[0-9.]+)\*\*", text_of(page))
+    assert float(found.group(1)) == pytest.approx(float(expected), abs=1e-4)
+    holds = re.search(r"holds (-?[0-9.]+) at row 0, column 9", text_of(page))
+    assert float(holds.group(1)) == pytest.approx(float(expected), abs=1e-4)
+
+
+def test_step_buttons_move_the_pixel(page):
+    """Step forward moves one column right; step back returns."""
+    page.button(key="conv.next").click().run()
+    assert page.slider(key="conv.col").value == 1
+    page.button(key="conv.back").click().run()
+    assert page.slider(key="conv.col").value == 0
+
+
+def test_colour_layer_mode_sums_channels(upload):
+    """On a colour picture, 'one kernel per colour, summed' gives one map, the filter keeps 3."""
+    colour = (RNG.random((8, 9, 3)) * 255).astype(np.uint8)
+    at = upload(open_page(PAGE), colour)
+    assert shape_after(at, "output") == (3, 6, 7)
+    at.radio(key="conv.colour_mode").set_value("layer").run()
+    assert shape_after(at, "output") == (6, 7)
+    at.sidebar.toggle(key="input.colour").set_value(False).run()
+    assert shape_after(at, "input") == (8, 9)
+
+
+def test_impossible_setting_is_explained(upload):
+    """A kernel larger than the picture gets an explanation, not an error."""
+    at = upload(open_page(PAGE), np.zeros((4, 4), np.uint8))
+    at.selectbox(key="conv.preset").set_value("motion_blur").run()
+    assert any("does not fit even once" in w.value for w in at.warning)
+    assert not at.exception and not at.error
+
+
+def test_share_link_restores_settings():
+    """Settings in the address come back: stride, padding, preset and a custom matrix."""
+    # Bound choices travel as the labels a user reads: "Laplacian", "Same size".
+    query = {"conv.stride_h": "2", "conv.pad": "Same size", "conv.preset": "Laplacian",
+             "conv.kernel": "1,2;3,4"}  # fmt: skip
+    at = open_page(PAGE, query)
+    assert at.number_input(key="conv.stride_h").value == 2
+    assert at.selectbox(key="conv.preset").value == "laplacian"
+    assert shape_after(at, "Kernel") == (2, 2)
+    assert at.segmented_control(key="conv.pad").value == "same"
+    assert shape_after(at, "output") == (128, 256)
+
+
+def test_settings_go_into_the_link(page):
+    """Changing a control writes it into the address, so the link can be shared."""
+    page.number_input(key="conv.stride_w").set_value(3).run()
+    page.segmented_control(key="conv.pad").set_value("same").run()
+    page.selectbox(key="conv.mode").set_value("circular").run()
+    assert page.query_params["conv.stride_w"] == "3"
+    assert page.query_params["conv.mode"] == "circular"
+
+
+def test_pytorch_code_and_downloads(page):
+    """The page shows runnable F.conv2d code and offers .npy and PNG downloads."""
+    assert any("F.conv2d" in c.value for c in page.code)
+    assert len(page.get("download_button")) == 2
