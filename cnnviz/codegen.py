@@ -7,13 +7,22 @@ import numpy as np
 from cnnviz.padding import PaddingMode
 from cnnviz.shapes import four_sides, pair
 
-_TORCH_PAD = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate",
-              "circular": "circular"}  # fmt: skip
+_TORCH_PAD = {
+    "zeros": "constant",
+    "reflect": "reflect",
+    "replicate": "replicate",
+    "circular": "circular",
+}
 
 
 def _matrix(array: np.ndarray) -> str:
-    return np.array2string(np.asarray(array, dtype=np.float64), separator=", ", precision=6,
-                           suppress_small=True, max_line_width=88).replace("\n", "\n    ")  # fmt: skip
+    return np.array2string(
+        np.asarray(array, dtype=np.float64),
+        separator=", ",
+        precision=6,
+        suppress_small=True,
+        max_line_width=88,
+    ).replace("\n", "\n    ")
 
 
 def conv_code(

@@ -113,8 +113,15 @@ def number_grid(
         shade = matplotlib.colormaps[cmap](norm(v))
         dark = 0.299 * shade[0] + 0.587 * shade[1] + 0.114 * shade[2] < 0.5
         text = "" if not np.isfinite(v) else f"{v:.{decimals}f}".rstrip("0").rstrip(".")
-        ax.text(j, i, text or "0", ha="center", va="center", fontsize=size,
-                color="white" if dark else "black")  # fmt: skip
+        ax.text(
+            j,
+            i,
+            text or "0",
+            ha="center",
+            va="center",
+            fontsize=size,
+            color="white" if dark else "black",
+        )
     if highlight is not None:
         for i, j in zip(*np.nonzero(highlight), strict=True):
             ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, lw=3, ec="#ffb000"))
@@ -131,8 +138,9 @@ def colorbar(limits: tuple[float, float], *, cmap: str = "RdBu_r", label: str = 
     """A short horizontal colour scale with its numbers, to sit under a map."""
     fig = Figure(figsize=(5, 0.9))
     ax = fig.add_axes((0.05, 0.55, 0.9, 0.3))
-    ax.imshow(np.linspace(0, 1, 256)[None], aspect="auto", cmap=cmap,
-              extent=(limits[0], limits[1], 0, 1))  # fmt: skip
+    ax.imshow(
+        np.linspace(0, 1, 256)[None], aspect="auto", cmap=cmap, extent=(limits[0], limits[1], 0, 1)
+    )
     ax.set_yticks([])
     ticks = np.linspace(limits[0], limits[1], 5)
     ax.set_xticks(ticks, [f"{t:.3g}" for t in ticks], fontsize=9)

@@ -30,12 +30,22 @@ colour = image.ndim == 3
 left, right = st.columns(2, gap="large")
 with left:
     st.subheader("1. The kernel")
-    summed = colour and st.radio(
-        "On a colour picture", ["filter", "layer"], key="conv.colour_mode", horizontal=True,
-        format_func={"filter": "Same kernel on each colour (a photo filter)",
-                     "layer": "One kernel per colour, summed (what a CNN layer does)"}.get,
-        persist_state="session", bind="query-params",
-    ) == "layer"  # fmt: skip
+    summed = (
+        colour
+        and st.radio(
+            "On a colour picture",
+            ["filter", "layer"],
+            key="conv.colour_mode",
+            horizontal=True,
+            format_func={
+                "filter": "Same kernel on each colour (a photo filter)",
+                "layer": "One kernel per colour, summed (what a CNN layer does)",
+            }.get,
+            persist_state="session",
+            bind="query-params",
+        )
+        == "layer"
+    )
     matrix = kernel_editor("conv", channels=3 if summed else 1)
 with right:
     st.subheader("2. How the window moves")
@@ -45,8 +55,11 @@ with right:
 
 if not np.isfinite(matrix).all():
     where = np.argwhere(~np.isfinite(matrix))[0]
-    st.warning(f"The kernel has an empty cell (row {where[-2]}, column {where[-1]}). "
-               "Type a number there to see the output.", icon=":material/edit:")  # fmt: skip
+    st.warning(
+        f"The kernel has an empty cell (row {where[-2]}, column {where[-1]}). "
+        "Type a number there to see the output.",
+        icon=":material/edit:",
+    )
     st.stop()
 kernel = matrix if summed else matrix[0]
 kernel = flip_kernel(kernel).copy() if settings.flip else kernel
@@ -61,31 +74,51 @@ if settings.relu:
     out = np.maximum(out, 0)
 
 st.subheader("4. Input, kernel, output")
-cmap = st.segmented_control("Colours for signed numbers", DIVERGING_MAPS, default="RdBu_r",
-                            key="conv.cmap", required=True, persist_state="session")  # fmt: skip
+cmap = st.segmented_control(
+    "Colours for signed numbers",
+    DIVERGING_MAPS,
+    default="RdBu_r",
+    key="conv.cmap",
+    required=True,
+    persist_state="session",
+)
 used = tuple(conv.reached(height, width, kernel.shape[-2:], settings))
 padded = views.padded_picture(picked.key, image, settings.padding, settings.padding_mode, used)
 a, b, c = st.columns([5, 2, 5])
-a.image(views.fit(padded)[0], width="stretch",
-        caption=f"Padded input {views.shape_text(image)} → {padded.shape[0]} × {padded.shape[1]} "
-                "(orange: padding, purple: never reached)")  # fmt: skip
-b.image(cache.png("number_grid", kernel if kernel.ndim == 2 else kernel[0], title="Kernel"),
-        caption=f"Kernel {views.shape_text(kernel)}", width="stretch")  # fmt: skip
+a.image(
+    views.fit(padded)[0],
+    width="stretch",
+    caption=f"Padded input {views.shape_text(image)} → {padded.shape[0]} × {padded.shape[1]} "
+    "(orange: padding, purple: never reached)",
+)
+b.image(
+    cache.png("number_grid", kernel if kernel.ndim == 2 else kernel[0], title="Kernel"),
+    caption=f"Kernel {views.shape_text(kernel)}",
+    width="stretch",
+)
 shown = stepper.output_picture(out, cmap)
 c.image(shown.picture, width="stretch", caption=f"Output {views.shape_text(out)}")
 c.caption(shown.legend)
 if shown.limits is not None:
     c.image(cache.png("colorbar", shown.limits, cmap=cmap, label="output value"), width="stretch")
-st.markdown(f"**Shapes:** input `{views.shape_text(image)}` → Kernel `{views.shape_text(kernel)}` "
-            f"→ output `{views.shape_text(out)}`; "
-            f"output values from {out.min():.4f} to {out.max():.4f}.")  # fmt: skip
+st.markdown(
+    f"**Shapes:** input `{views.shape_text(image)}` → Kernel `{views.shape_text(kernel)}` "
+    f"→ output `{views.shape_text(out)}`; "
+    f"output values from {out.min():.4f} to {out.max():.4f}."
+)
 
 st.subheader("5. One output pixel, step by step")
 stepper.step_through("conv", image, kernel, out, padded, settings, cmap)
 
 with st.expander("Compare with a second kernel"):
-    other = st.selectbox("Second kernel", list(KERNELS), format_func=lambda k: KERNELS[k].title,
-                         key="conv.compare", persist_state="session", bind="query-params")  # fmt: skip
+    other = st.selectbox(
+        "Second kernel",
+        list(KERNELS),
+        format_func=lambda k: KERNELS[k].title,
+        key="conv.compare",
+        persist_state="session",
+        bind="query-params",
+    )
     weights = (
         KERNELS[other].weights if not summed else np.repeat(KERNELS[other].weights[None], 3, 0)
     )
@@ -98,20 +131,35 @@ with st.expander("Compare with a second kernel"):
         x.image(
             shown.picture, caption=f"Your kernel: output {views.shape_text(out)}", width="stretch"
         )
-        y.image(stepper.output_picture(second, cmap).picture, width="stretch",
-                caption=f"{KERNELS[other].title}: output {views.shape_text(second)}")  # fmt: skip
+        y.image(
+            stepper.output_picture(second, cmap).picture,
+            width="stretch",
+            caption=f"{KERNELS[other].title}: output {views.shape_text(second)}",
+        )
 
 with st.expander("The same in PyTorch, and downloads"):
-    st.code(conv_code(kernel, channels=image.shape[0] if colour else 1, relu=settings.relu,
-                      **settings.options()), language="python")  # fmt: skip
+    st.code(
+        conv_code(
+            kernel,
+            channels=image.shape[0] if colour else 1,
+            relu=settings.relu,
+            **settings.options(),
+        ),
+        language="python",
+    )
     buffer = BytesIO()
     np.save(buffer, out)
     d1, d2 = st.columns(2)
     d1.download_button(
         "Output as .npy (exact numbers)", buffer.getvalue(), "output.npy", key="conv.npy"
     )
-    d2.download_button("Output as PNG (the picture)", cache.png_of(shown.picture), "output.png",
-                       mime="image/png", key="conv.png")  # fmt: skip
+    d2.download_button(
+        "Output as PNG (the picture)",
+        cache.png_of(shown.picture),
+        "output.png",
+        mime="image/png",
+        key="conv.png",
+    )
 
 with st.expander("How is this computed? The textbook loop"):
     st.markdown("The app runs a fast version; this loop is the definition it is tested against.")

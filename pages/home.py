@@ -16,10 +16,13 @@ This app lets you do that yourself, on your own photos, one step at a time.
 
 st.subheader("The lessons, in order")
 LESSONS = [
-    ("pages/convolution.py", "1. Convolution",
-     "Slide a kernel over a picture and see every multiplication behind one output pixel. "
-     "Try padding, stride and dilation and watch the output size change."),
-]  # fmt: skip
+    (
+        "pages/convolution.py",
+        "1. Convolution",
+        "Slide a kernel over a picture and see every multiplication behind one output pixel. "
+        "Try padding, stride and dilation and watch the output size change.",
+    ),
+]
 for page, title, text in LESSONS:
     with st.container(border=True):
         st.page_link(page, label=f"**{title}**", icon=":material/arrow_forward:")

@@ -8,7 +8,6 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import PADDING_MODES, explain_pixel, pad2d, same_padding
-from cnnviz.plotting import number_grid
 from cnnviz.shapes import leftover, size_formula
 from ui import cache
 
@@ -34,31 +33,52 @@ class ConvSettings:
 
     def options(self) -> dict:
         """Keyword arguments for ``cnnviz.correlate2d``."""
-        return {"stride": self.stride, "padding": self.padding, "padding_mode": self.padding_mode,
-                "dilation": self.dilation, "bias": self.bias}  # fmt: skip
+        return {
+            "stride": self.stride,
+            "padding": self.padding,
+            "padding_mode": self.padding_mode,
+            "dilation": self.dilation,
+            "bias": self.bias,
+        }
 
 
 def _number(label, key, low, high, default, help_text=None, column=None, step=1):
     st.session_state.setdefault(key, default)
     where = column if column is not None else st
-    return where.number_input(label, low, high, key=key, step=step, help=help_text,
-                              persist_state="session", bind="query-params")  # fmt: skip
+    return where.number_input(
+        label,
+        low,
+        high,
+        key=key,
+        step=step,
+        help=help_text,
+        persist_state="session",
+        bind="query-params",
+    )
 
 
 def settings_panel(p: str, kernel_shape: tuple[int, int]) -> ConvSettings:
     """Stride, padding (shortcuts, per side, mode), dilation, bias, ReLU and flip."""
     a, b = st.columns(2)
-    stride = (_number("Stride down", f"{p}.stride_h", 1, 16, 1, "Rows the window jumps.", a),
-              _number("Stride across", f"{p}.stride_w", 1, 16, 1, "Columns it jumps.", b))  # fmt: skip
-    dilation = (_number("Dilation down", f"{p}.dil_h", 1, 8, 1, "Gap between kernel rows.", a),
-                _number("Dilation across", f"{p}.dil_w", 1, 8, 1, None, b))  # fmt: skip
+    stride = (
+        _number("Stride down", f"{p}.stride_h", 1, 16, 1, "Rows the window jumps.", a),
+        _number("Stride across", f"{p}.stride_w", 1, 16, 1, "Columns it jumps.", b),
+    )
+    dilation = (
+        _number("Dilation down", f"{p}.dil_h", 1, 8, 1, "Gap between kernel rows.", a),
+        _number("Dilation across", f"{p}.dil_w", 1, 8, 1, None, b),
+    )
     st.session_state.setdefault(f"{p}.pad", "valid")
     shortcut = st.segmented_control(
-        "Padding", ["valid", "same", "custom"], key=f"{p}.pad", required=True,
+        "Padding",
+        ["valid", "same", "custom"],
+        key=f"{p}.pad",
+        required=True,
         format_func={"valid": "Valid (none)", "same": "Same size", "custom": "Custom"}.get,
-        persist_state="session", bind="query-params",
+        persist_state="session",
+        bind="query-params",
         help="Valid: no padding. Same: enough to keep the size when the stride is 1.",
-    )  # fmt: skip
+    )
     if shortcut == "custom":
         c = st.columns(4)
         padding = tuple(
@@ -66,23 +86,43 @@ def settings_panel(p: str, kernel_shape: tuple[int, int]) -> ConvSettings:
             for side, col in zip(["Top", "Bottom", "Left", "Right"], c, strict=True)
         )
     elif shortcut == "same":
-        padding = (*same_padding(kernel_shape[0], dilation=dilation[0]),
-                   *same_padding(kernel_shape[1], dilation=dilation[1]))  # fmt: skip
+        padding = (
+            *same_padding(kernel_shape[0], dilation=dilation[0]),
+            *same_padding(kernel_shape[1], dilation=dilation[1]),
+        )
     else:
         padding = (0, 0, 0, 0)
     st.session_state.setdefault(f"{p}.mode", "zeros")
-    mode = st.selectbox("Padding mode", PADDING_MODES, key=f"{p}.mode", persist_state="session",
-                        bind="query-params", disabled=max(padding) == 0)  # fmt: skip
+    mode = st.selectbox(
+        "Padding mode",
+        PADDING_MODES,
+        key=f"{p}.mode",
+        persist_state="session",
+        bind="query-params",
+        disabled=max(padding) == 0,
+    )
     st.caption(f"**{mode}** {MODE_TEXT[mode]}")
     st.session_state.setdefault(f"{p}.bias", 0.0)
-    bias = st.number_input("Bias (added after the sum)", -10.0, 10.0, key=f"{p}.bias", step=0.1,
-                           persist_state="session", bind="query-params")  # fmt: skip
+    bias = st.number_input(
+        "Bias (added after the sum)",
+        -10.0,
+        10.0,
+        key=f"{p}.bias",
+        step=0.1,
+        persist_state="session",
+        bind="query-params",
+    )
     c1, c2 = st.columns(2)
-    relu = c1.toggle("ReLU (negatives become 0)", key=f"{p}.relu", persist_state="session",
-                     bind="query-params")  # fmt: skip
-    flip = c2.toggle("Flip kernel (true convolution)", key=f"{p}.flip", persist_state="session",
-                     bind="query-params",
-                     help="Maths' convolution rotates the kernel by 180 degrees; CNN layers don't.")  # fmt: skip
+    relu = c1.toggle(
+        "ReLU (negatives become 0)", key=f"{p}.relu", persist_state="session", bind="query-params"
+    )
+    flip = c2.toggle(
+        "Flip kernel (true convolution)",
+        key=f"{p}.flip",
+        persist_state="session",
+        bind="query-params",
+        help="Maths' convolution rotates the kernel by 180 degrees; CNN layers don't.",
+    )
     return ConvSettings(stride, padding, mode, dilation, float(bias), bool(relu), bool(flip))
 
 
@@ -94,8 +134,18 @@ def mode_pictures() -> None:
         padded = pad2d(grid, 2, mode=mode)
         inside = np.zeros_like(padded, bool)
         inside[2:-2, 2:-2] = True
-        column.image(cache.png("number_grid", padded, title=mode, cmap="cividis",
-                               highlight=inside, limits=(0, 16), decimals=0, cell_inches=0.32))  # fmt: skip
+        column.image(
+            cache.png(
+                "number_grid",
+                padded,
+                title=mode,
+                cmap="cividis",
+                highlight=inside,
+                limits=(0, 16),
+                decimals=0,
+                cell_inches=0.32,
+            )
+        )
         column.caption(MODE_TEXT[mode])
 
 
@@ -113,7 +163,8 @@ def formula(height: int, width: int, kh: int, kw: int, s: ConvSettings) -> tuple
         st.warning(f"**No output with these settings.** {why}", icon=":material/lightbulb:")
         return None
     st.markdown(
-        "**Output size** = ⌊(input + padding before + padding after − dilation×(kernel − 1) − 1) / stride⌋ + 1"
+        "**Output size** = ⌊(input + padding before + padding after − dilation×(kernel − 1) − 1)"
+        " / stride⌋ + 1"
     )
     st.markdown(f"- Height: {rows}\n- Width: {cols}")
     out_h, out_w = int(rows.rsplit("= ", 1)[1]), int(cols.rsplit("= ", 1)[1])
@@ -142,8 +193,15 @@ def step_table(image, kernel, row, col, channel, s: ConvSettings) -> float:
     for c in range(len(patches)):
         label = f" (channel {c})" if len(patches) > 1 else ""
         cols = st.columns([1, 1, 1])
-        cols[0].image(cache.png("number_grid", patches[c], title=f"Input under the window{label}",
-                                cmap="gray", limits=(0, 1)))  # fmt: skip
+        cols[0].image(
+            cache.png(
+                "number_grid",
+                patches[c],
+                title=f"Input under the window{label}",
+                cmap="gray",
+                limits=(0, 1),
+            )
+        )
         cols[1].image(cache.png("number_grid", weights[c], title="× kernel"))
         cols[2].image(cache.png("number_grid", products[c], title="= products"))
     value = info.value

@@ -86,10 +86,15 @@ def kernel_editor(p: str, *, channels: int) -> np.ndarray:
     """
     st.session_state.setdefault(f"{p}.preset", "sobel_x")
     preset = st.selectbox(
-        "Start from a preset", list(KERNELS), key=f"{p}.preset",
-        format_func=lambda k: KERNELS[k].title, on_change=_load_preset, args=(p, channels),
-        persist_state="session", bind="query-params",
-    )  # fmt: skip
+        "Start from a preset",
+        list(KERNELS),
+        key=f"{p}.preset",
+        format_func=lambda k: KERNELS[k].title,
+        on_change=_load_preset,
+        args=(p, channels),
+        persist_state="session",
+        bind="query-params",
+    )
     st.caption(KERNELS[preset].explanation)
     base = st.session_state.get(f"{p}.base")
     if base is None:
@@ -103,17 +108,27 @@ def kernel_editor(p: str, *, channels: int) -> np.ndarray:
     size[0].number_input("Rows", 1, 15, key=f"{p}.rows", on_change=_resize_base, args=(p,))
     size[1].number_input("Columns", 1, 15, key=f"{p}.cols", on_change=_resize_base, args=(p,))
     buttons = st.columns(4)
-    for column, (label, operation, help_text) in zip(buttons, [
-        ("Randomise", "random", "Random numbers between -1 and 1."),
-        ("Normalise", "normalise", "Divide by the sum so the numbers add up to 1."),
-        ("Flip", "flip", "Rotate the kernel by 180 degrees."),
-        ("Reset", "reset", "Back to the preset."),
-    ], strict=True):  # fmt: skip
+    for column, (label, operation, help_text) in zip(
+        buttons,
+        [
+            ("Randomise", "random", "Random numbers between -1 and 1."),
+            ("Normalise", "normalise", "Divide by the sum so the numbers add up to 1."),
+            ("Flip", "flip", "Rotate the kernel by 180 degrees."),
+            ("Reset", "reset", "Back to the preset."),
+        ],
+        strict=True,
+    ):
         callback = (
             (_load_preset, (p, channels)) if operation == "reset" else (_apply, (p, operation))
         )
-        column.button(label, key=f"{p}.button_{operation}", on_click=callback[0], args=callback[1],
-                      help=help_text, width="stretch")  # fmt: skip
+        column.button(
+            label,
+            key=f"{p}.button_{operation}",
+            on_click=callback[0],
+            args=callback[1],
+            help=help_text,
+            width="stretch",
+        )
     version = st.session_state[f"{p}.version"]
     base = st.session_state[f"{p}.base"]
     names = CHANNEL_NAMES if channels == 3 else ("kernel",)
@@ -125,9 +140,12 @@ def kernel_editor(p: str, *, channels: int) -> np.ndarray:
         )
         with tab:
             result = st.data_editor(
-                frame, key=f"{p}.matrix.{name}.{version}", hide_index=False, width="stretch",
+                frame,
+                key=f"{p}.matrix.{name}.{version}",
+                hide_index=False,
+                width="stretch",
                 column_config={c: st.column_config.NumberColumn(c, format="%.3g") for c in frame},
-            )  # fmt: skip
+            )
         edited.append(result.to_numpy(dtype=np.float64, na_value=np.nan))
     current = np.array(edited, dtype=np.float32)
     st.session_state[f"{p}.current"] = current

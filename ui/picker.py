@@ -84,9 +84,14 @@ def _from_drawing():
 
     st.caption("Draw with the mouse or a finger: white on black, like the digit datasets.")
     result = st_canvas(
-        stroke_width=18, stroke_color="#ffffff", background_color="#000000",
-        width=280, height=280, return_image_data=True, key="canvas.input",
-    )  # fmt: skip
+        stroke_width=18,
+        stroke_color="#ffffff",
+        background_color="#000000",
+        width=280,
+        height=280,
+        return_image_data=True,
+        key="canvas.input",
+    )
     data = result.image_bytes
     if data:
         _remember("draw", "your drawing", data)
@@ -98,15 +103,22 @@ def image_picker() -> Picked | None:
     with st.sidebar:
         st.header("Your image")
         source = st.radio(
-            "Where does the picture come from?", list(SOURCES), format_func=SOURCES.get,
-            key="input.source", persist_state="session", bind="query-params",
-        )  # fmt: skip
+            "Where does the picture come from?",
+            list(SOURCES),
+            format_func=SOURCES.get,
+            key="input.source",
+            persist_state="session",
+            bind="query-params",
+        )
         if source == "sample":
             name = st.selectbox(
-                "Sample", list(samples.SAMPLES), key="input.sample",
+                "Sample",
+                list(samples.SAMPLES),
+                key="input.sample",
                 format_func=sample_title,
-                persist_state="session", bind="query-params",
-            )  # fmt: skip
+                persist_state="session",
+                bind="query-params",
+            )
             st.caption(samples.SAMPLES[name].description)
             raw, label, digest, notes = cache.sample(name), sample_title(name), name, ()
         else:
@@ -118,15 +130,23 @@ def image_picker() -> Picked | None:
             label, digest, decoded = found
             raw, notes = decoded.pixels, decoded.notes
         colour = st.toggle(
-            "Keep colour", value=True, key="input.colour", persist_state="session",
-            bind="query-params", disabled=raw.ndim == 2,
+            "Keep colour",
+            value=True,
+            key="input.colour",
+            persist_state="session",
+            bind="query-params",
+            disabled=raw.ndim == 2,
             help="Off: the picture is turned grey (one channel) before the lesson starts.",
-        )  # fmt: skip
+        )
         size = st.select_slider(
-            "Working size (longest side, pixels)", list(SIZES), value="256",
-            key="input.size", persist_state="session", bind="query-params",
+            "Working size (longest side, pixels)",
+            list(SIZES),
+            value="256",
+            key="input.size",
+            persist_state="session",
+            bind="query-params",
             help="Small sizes show single pixels clearly; 'full' keeps every pixel.",
-        )  # fmt: skip
+        )
         for note in notes:
             st.caption(f":material/info: {note}")
     colour = colour and raw.ndim == 3

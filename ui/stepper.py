@@ -29,15 +29,26 @@ class OutputPicture:
 def output_picture(out: np.ndarray, cmap: str) -> OutputPicture:
     """Pick how to show an output: as a picture when it is in 0..1, else signed colours."""
     if out.min() >= 0 and out.max() <= 1:
-        return OutputPicture(image_to_rgb(out), "All values are between 0 and 1: shown as a "
-                             "picture, black is 0 and white is 1.", None)  # fmt: skip
+        return OutputPicture(
+            image_to_rgb(out),
+            "All values are between 0 and 1: shown as a picture, black is 0 and white is 1.",
+            None,
+        )
     if out.ndim == 3:
-        return OutputPicture(image_to_rgb(out), "Each colour channel is shown as a picture: "
-                             "values below 0 look black and above 1 look full colour. The step-"
-                             "through below gives the exact numbers.", None)  # fmt: skip
+        return OutputPicture(
+            image_to_rgb(out),
+            "Each colour channel is shown as a picture: "
+            "values below 0 look black and above 1 look full colour. The step-"
+            "through below gives the exact numbers.",
+            None,
+        )
     picture, limits = views.signed_picture(out, cmap)
-    return OutputPicture(picture, "Negative numbers are blue, positive red, zero white: the "
-                         "stronger the colour, the bigger the number.", limits)  # fmt: skip
+    return OutputPicture(
+        picture,
+        "Negative numbers are blue, positive red, zero white: the "
+        "stronger the colour, the bigger the number.",
+        limits,
+    )
 
 
 def _clamp(key: str, high: int) -> None:
@@ -105,24 +116,41 @@ def step_through(p, image, kernel, out, padded_rgb, s: conv.ConvSettings, cmap: 
         )
         channel = 0
         if len(sliders) == 3:
-            channel = sliders[2].radio("Colour channel", [0, 1, 2], key=f"{p}.channel", horizontal=True,
-                                       format_func=["red", "green", "blue"].__getitem__)  # fmt: skip
+            channel = sliders[2].radio(
+                "Colour channel",
+                [0, 1, 2],
+                key=f"{p}.channel",
+                horizontal=True,
+                format_func=["red", "green", "blue"].__getitem__,
+            )
         info = explain_pixel(image, kernel, row, col, channel=channel, **s.options())
         top, _, left, _ = s.padding
         a, b = st.columns(2)
-        a.image(views.with_window(padded_rgb, info.rows + top, info.cols + left), width="stretch",
-                caption=f"The window on the padded input: rows {info.rows[0]}…{info.rows[-1]}, "
-                        f"columns {info.cols[0]}…{info.cols[-1]} of the picture (negative or too "
-                        "large means padding)")  # fmt: skip
+        a.image(
+            views.with_window(padded_rgb, info.rows + top, info.cols + left),
+            width="stretch",
+            caption=f"The window on the padded input: rows {info.rows[0]}…{info.rows[-1]}, "
+            f"columns {info.cols[0]}…{info.cols[-1]} of the picture (negative or too "
+            "large means padding)",
+        )
         shown, scale = views.fit(output_picture(out, cmap).picture)
-        marked = mark_box(shown, round(row * scale), round(col * scale), max(2, round(scale)),
-                          max(2, round(scale)), color=(255, 215, 0), thickness=2)  # fmt: skip
+        marked = mark_box(
+            shown,
+            round(row * scale),
+            round(col * scale),
+            max(2, round(scale)),
+            max(2, round(scale)),
+            color=(255, 215, 0),
+            thickness=2,
+        )
         with b:
             _click_or_show(p, marked, out_h, out_w)
         conv.step_table(image, kernel, row, col, channel, s)
         value = out[channel, row, col] if out.ndim == 3 else out[row, col]
-        st.success(f"The output picture holds {value:.4f} at row {row}, column {col}: the same number.",
-                   icon=":material/check_circle:")  # fmt: skip
+        st.success(
+            f"The output picture holds {value:.4f} at row {row}, column {col}: the same number.",
+            icon=":material/check_circle:",
+        )
 
     section()
 
@@ -134,8 +162,9 @@ def _click_or_show(p: str, picture: np.ndarray, out_h: int, out_w: int) -> None:
     except ImportError:  # the component is optional: the sliders do the same
         st.image(picture, width="stretch")
         return
-    click = streamlit_image_coordinates(picture, key=f"{p}.click", use_column_width="always",
-                                        cursor="crosshair")  # fmt: skip
+    click = streamlit_image_coordinates(
+        picture, key=f"{p}.click", use_column_width="always", cursor="crosshair"
+    )
     st.caption("Click the output to pick a pixel (gold box: the chosen one).")
     if click and click.get("unix_time") != st.session_state.get(f"{p}.last_click"):
         _take_click(p, click, out_h, out_w)

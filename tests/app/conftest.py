@@ -30,8 +30,11 @@ def png_bytes(pixels: np.ndarray) -> bytes:
 
 def text_of(at: AppTest) -> str:
     """Everything the page printed as markdown, captions, alerts and code, one string."""
-    parts = [e.value for kind in ("markdown", "caption", "info", "warning", "success", "error")
-             for e in getattr(at, kind)]  # fmt: skip
+    parts = [
+        e.value
+        for kind in ("markdown", "caption", "info", "warning", "success", "error")
+        for e in getattr(at, kind)
+    ]
     return "\n".join(str(p) for p in parts)
 
 
