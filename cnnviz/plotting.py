@@ -85,6 +85,15 @@ def enlarge(rgb: np.ndarray, min_side: int = 240) -> np.ndarray:
     return np.repeat(np.repeat(rgb, factor, axis=0), factor, axis=1)
 
 
+def _short(value: float, decimals: int) -> str:
+    """``0.50`` -> ``0.5``, ``-0.0001`` -> ``0``: numbers as a student writes them."""
+    if not np.isfinite(value):
+        return "?"
+    text = f"{value:.{decimals}f}"
+    text = text.rstrip("0").rstrip(".") if "." in text else text
+    return "0" if text in ("-0", "") else text
+
+
 def number_grid(
     values: np.ndarray,
     *,
@@ -112,11 +121,10 @@ def number_grid(
     for (i, j), v in np.ndenumerate(values):
         shade = matplotlib.colormaps[cmap](norm(v))
         dark = 0.299 * shade[0] + 0.587 * shade[1] + 0.114 * shade[2] < 0.5
-        text = "" if not np.isfinite(v) else f"{v:.{decimals}f}".rstrip("0").rstrip(".")
         ax.text(
             j,
             i,
-            text or "0",
+            _short(v, decimals),
             ha="center",
             va="center",
             fontsize=size,

@@ -91,6 +91,7 @@ def _take_click(p: str, click: dict | None, out_h: int, out_w: int) -> None:
 def step_through(p, image, kernel, out, padded_rgb, s: conv.ConvSettings, cmap: str) -> None:
     """Controls, the window on the input, the chosen output pixel and the worked sum."""
     out_h, out_w = out.shape[-2:]
+    height = image.shape[-2]
     playing = st.session_state.get(f"{p}.playing", False)
 
     @st.fragment(run_every=PLAY_SECONDS if playing else None)
@@ -125,13 +126,19 @@ def step_through(p, image, kernel, out, padded_rgb, s: conv.ConvSettings, cmap: 
             )
         info = explain_pixel(image, kernel, row, col, channel=channel, **s.options())
         top, _, left, _ = s.padding
-        a, b = st.columns(2)
+        a, z, b = st.columns([4, 3, 4])
         a.image(
             views.with_window(padded_rgb, info.rows + top, info.cols + left),
             width="stretch",
-            caption=f"The window on the padded input: rows {info.rows[0]}…{info.rows[-1]}, "
-            f"columns {info.cols[0]}…{info.cols[-1]} of the picture (negative or too "
-            "large means padding)",
+            caption="Where the window is on the padded input (gold box)",
+        )
+        z.image(
+            views.zoom_window(padded_rgb, info.rows + top, info.cols + left),
+            width="stretch",
+            caption=f"Zoomed in: the {len(info.rows)} × {len(info.cols)} cells the kernel "
+            f"touches, rows {info.rows[0]}…{info.rows[-1]} and columns "
+            f"{info.cols[0]}…{info.cols[-1]} of the picture (outside 0…{height - 1} means "
+            "padding)",
         )
         shown, scale = views.fit(output_picture(out, cmap).picture)
         marked = mark_box(

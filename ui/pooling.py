@@ -1,0 +1,685 @@
+"""Pooling page pieces: settings, the map to pool, side by side, one window by hand, repeated
+pooling, the convolution -> ReLU -> pooling pipeline, the shift test and the question."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from cnnviz import KERNELS, correlate2d, max_pool_winners, pool2d
+from cnnviz.images import to_grayscale
+from cnnviz.invariance import DIRECTIONS, ShiftEffect, shift_effects
+from cnnviz.plotting import colorize, figure_png, image_to_rgb, number_grid
+from cnnviz.questions import Question, pool_formula, pool_shape_question, winner_question
+from cnnviz.shapes import leftover, output_size
+from ui import cache, views
+
+MODES = {"max": "Max pooling", "avg": "Average pooling"}
+SOURCES = {"picture": "The picture itself", "feature": "A feature map (convolution + ReLU)"}
+ARROWS = {"right": "→ right", "down": "↓ down", "diagonal": "↘ diagonal"}
+SHOW_SIDE = 768  # display pixels: small maps are blown up with sharp square blocks
+ZOOM_CELLS = 10  # at most this many input cells per side in the hand-check grid
+REPEATS = 4  # poolings in a row
+MAX_SHIFT = 8  # pixels the shift test goes up to
+CHANNELS = ("red", "green", "blue")
+FEATURE_MAP = "magma"  # dark = 0, bright = strong response
+
+
+@dataclass(frozen=True)
+class PoolSettings:
+    """The window and how it moves."""
+
+    size: tuple[int, int]  # window (rows, columns)
+    stride: tuple[int, int]  # (rows, columns) the window jumps
+    padding: tuple[int, int]  # rows added at top and bottom, columns at left and right
+    mode: str  # "max" or "avg": for the hand check, the repeats, the pipeline and the shift test
+
+    def options(self, mode: str | None = None) -> dict:
+        """Keyword arguments for ``cnnviz.pool2d``."""
+        return {"stride": self.stride, "padding": self.padding, "mode": mode or self.mode}
+
+    def text(self) -> str:
+        (kh, kw), (sh, sw), (ph, pw) = self.size, self.stride, self.padding
+        return f"{kh} × {kw} window, stride {sh} × {sw}, padding {ph} × {pw}"
+
+
+def _shape(array: np.ndarray) -> str:
+    return views.shape_text(array)
+
+
+def _number(label, key, low, high, default, help_text, where):
+    st.session_state.setdefault(key, default)
+    return int(
+        where.number_input(
+            label,
+            low,
+            high,
+            key=key,
+            step=1,
+            help=help_text,
+            persist_state="session",
+            bind="query-params",
+        )
+    )
+
+
+def source_panel() -> tuple[str, str]:
+    """What gets pooled, and the kernel used for feature maps, the pipeline and the shift test."""
+    st.session_state.setdefault("pool.what", "picture")
+    what = st.radio(
+        "What to pool",
+        list(SOURCES),
+        format_func=SOURCES.get,
+        key="pool.what",
+        persist_state="session",
+        bind="query-params",
+    )
+    st.session_state.setdefault("pool.kernel", "sobel_x")
+    kernel = st.selectbox(
+        "Kernel for the convolution",
+        list(KERNELS),
+        format_func=lambda k: KERNELS[k].title,
+        key="pool.kernel",
+        persist_state="session",
+        bind="query-params",
+        help="Used for the feature map, the pipeline and the shift test below.",
+    )
+    st.caption(KERNELS[kernel].explanation)
+    return what, kernel
+
+
+def settings_panel() -> PoolSettings:
+    """Window, stride, padding and the pooling used in the sections below."""
+    a, b = st.columns(2)
+    kh = _number("Window height", "pool.kh", 1, 16, 2, "Rows in each window.", a)
+    kw = _number("Window width", "pool.kw", 1, 16, 2, "Columns in each window.", b)
+    sh = _number(
+        "Stride down",
+        "pool.sh",
+        1,
+        16,
+        2,
+        "Rows the window jumps. Usually the window height: windows side by side.",
+        a,
+    )
+    sw = _number("Stride across", "pool.sw", 1, 16, 2, "Columns the window jumps.", b)
+    ph = _number(
+        "Padding top and bottom",
+        "pool.ph",
+        0,
+        8,
+        0,
+        "Rows added above and below. At most half the window height.",
+        a,
+    )
+    pw = _number(
+        "Padding left and right",
+        "pool.pw",
+        0,
+        8,
+        0,
+        "Columns added left and right. At most half the window width.",
+        b,
+    )
+    st.session_state.setdefault("pool.mode", "max")
+    mode = st.segmented_control(
+        "Pooling used below",
+        list(MODES),
+        format_func=MODES.get,
+        key="pool.mode",
+        required=True,
+        persist_state="session",
+        bind="query-params",
+        help="Max keeps the largest number of each window; average keeps their mean.",
+    )
+    return PoolSettings((kh, kw), (sh, sw), (ph, pw), mode or "max")
+
+
+def problem(height: int, width: int, s: PoolSettings) -> str | None:
+    """A plain sentence when these settings cannot pool a ``height x width`` map, else None."""
+    (kh, kw), (ph, pw) = s.size, s.padding
+    if 2 * ph > kh or 2 * pw > kw:
+        return (
+            f"**The padding is more than half the window.** A {kh} × {kw} window allows at "
+            f"most {kh // 2} row(s) and {kw // 2} column(s) of padding on each side; more would "
+            "make windows that see nothing but padding. Lower the padding or widen the window."
+        )
+    try:
+        output_size(height, kh, stride=s.stride[0], padding=ph)
+        output_size(width, kw, stride=s.stride[1], padding=pw)
+    except ValueError:
+        return (
+            f"**The window does not fit.** A {kh} × {kw} window is larger than the "
+            f"{height} × {width} map plus its padding ({ph} × {pw} on each side), so no window "
+            "fits even once. Use a smaller window, or a larger working size in the sidebar."
+        )
+    return None
+
+
+def formula(height: int, width: int, s: PoolSettings) -> tuple[int, int]:
+    """Show the output-size formula with the user's numbers; returns the output size."""
+    (kh, kw), (sh, sw), (ph, pw) = s.size, s.stride, s.padding
+    st.markdown(
+        "**Output size** = ⌊(input + padding before + padding after − window) / stride⌋ + 1"
+    )
+    st.markdown(
+        f"- Height: {pool_formula(height, kh, stride=sh, padding=ph)}\n"
+        f"- Width: {pool_formula(width, kw, stride=sw, padding=pw)}"
+    )
+    rows = leftover(height, kh, stride=sh, padding=ph)
+    cols = leftover(width, kw, stride=sw, padding=pw)
+    if rows or cols:
+        st.info(
+            f"The ⌊ ⌋ rounds down: {rows} row(s) at the bottom and {cols} column(s) at the "
+            "right are never inside a window, so pooling drops them.",
+            icon=":material/crop:",
+        )
+    return output_size(height, kh, stride=sh, padding=ph), output_size(
+        width, kw, stride=sw, padding=pw
+    )
+
+
+# --- the map to pool ---------------------------------------------------------------------------
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def grey(key: str, _pixels: np.ndarray) -> np.ndarray:
+    """The working image as one grey channel ``(H, W)``."""
+    return np.ascontiguousarray(to_grayscale(_pixels), dtype=np.float32)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def convolved(key: str, _grey: np.ndarray, kernel: str) -> np.ndarray:
+    """Valid convolution of the grey image with a preset kernel: ``(H - kh + 1, W - kw + 1)``."""
+    return correlate2d(_grey, KERNELS[kernel].weights)
+
+
+def working_map(picked, what: str, kernel: str) -> tuple[np.ndarray, str, bool]:
+    """``(values, cache key, is a feature map)``: the picture, or its convolution after ReLU."""
+    if what == "picture":
+        return picked.pixels, picked.key, False
+    conv = convolved(picked.key, grey(picked.key, picked.pixels), kernel)
+    return np.maximum(conv, 0), f"{picked.key}|relu:{kernel}", True
+
+
+def picture(values: np.ndarray, top: float | None) -> np.ndarray:
+    """RGB of a map: a photo as it is, a feature map dark (0) to bright (``top``)."""
+    if top is None:
+        return image_to_rgb(values)
+    return colorize(values, cmap=FEATURE_MAP, limits=(0.0, max(float(top), 1e-6)))
+
+
+def blocky(rgb: np.ndarray, side: int = SHOW_SIDE) -> np.ndarray:
+    """Enlarge with sharp square pixels (or shrink a huge map) so every map shows the same size."""
+    if max(rgb.shape[:2]) > side:
+        return views.fit(rgb)[0]
+    factor = max(1, side // max(rgb.shape[:2]))
+    return np.repeat(np.repeat(rgb, factor, 0), factor, 1)
+
+
+def legend(top: float | None) -> str:
+    if top is None:
+        return "Shown as a picture: black is 0, white is 1."
+    return f"Feature map colours: black is 0, bright yellow is {top:.3g} (the largest value)."
+
+
+# --- 3. side by side ---------------------------------------------------------------------------
+
+
+def side_by_side(key: str, values: np.ndarray, s: PoolSettings, top: float | None) -> None:
+    """The map, its max pooling and its average pooling, same display size, with shapes."""
+    pooled = {m: cache.pool(key, values, s.size, **s.options(m)) for m in MODES}
+    columns = st.columns(3)
+    columns[0].image(
+        blocky(picture(values, top)), width="stretch", caption=f"Before: {_shape(values)}"
+    )
+    for column, (m, out) in zip(columns[1:], pooled.items(), strict=True):
+        column.image(
+            blocky(picture(out, top)), width="stretch", caption=f"{MODES[m]}: {_shape(out)}"
+        )
+    st.caption(
+        legend(top) + " The smaller maps are blown up to the same size: each square is one number."
+    )
+    before, after = (
+        values.shape[-2] * values.shape[-1],
+        pooled["max"].shape[-2] * pooled["max"].shape[-1],
+    )
+    st.markdown(
+        f"**Shapes:** before `{_shape(values)}` → max pooling `{_shape(pooled['max'])}`, "
+        f"average pooling `{_shape(pooled['avg'])}` ({s.text()}): {after:,} of {before:,} "
+        f"numbers per channel are left ({after / before:.1%})."
+    )
+    st.markdown(
+        f"**Mean value:** before {values.mean():.4f}, after max pooling "
+        f"{pooled['max'].mean():.4f}, after average pooling {pooled['avg'].mean():.4f}. Max "
+        "pooling keeps the strongest number of each window, so bright details survive and the "
+        "map gets brighter; average pooling blends each window, so it looks like a blurred, "
+        "smaller copy."
+    )
+
+
+# --- 4. one window by hand ---------------------------------------------------------------------
+
+
+def _block(out_n: int, k: int, stride: int, chosen: int) -> tuple[int, int]:
+    """First output index and count of the windows shown along one axis around ``chosen``."""
+    count = max(1, min(out_n, (ZOOM_CELLS - k) // stride + 1))
+    return min(max(chosen - count // 2, 0), out_n - count), count
+
+
+@dataclass(frozen=True)
+class Zoom:
+    """A small region of the padded map and the windows that lie in it."""
+
+    values: np.ndarray  # (h, w) numbers, NaN where padding
+    top: int  # picture row of values[0] (negative: padding)
+    left: int  # picture column of values[:, 0]
+    first: tuple[int, int]  # output (row, column) of the first window shown
+    pooled: np.ndarray  # (count_rows, count_cols) pooled numbers of the windows shown
+    winners: np.ndarray  # (h, w) bool: each window's winning cell (max pooling only)
+
+
+def zoom(plane: np.ndarray, s: PoolSettings, row: int, col: int, out_shape) -> Zoom:
+    """The windows around output ``(row, col)`` of ``(H, W)`` ``plane``, pooled by hand."""
+    (kh, kw), (sh, sw), (ph, pw) = s.size, s.stride, s.padding
+    (r0, nr), (c0, nc) = _block(out_shape[0], kh, sh, row), _block(out_shape[1], kw, sw, col)
+    padded = np.pad(plane.astype(np.float64), ((ph, ph), (pw, pw)), constant_values=np.nan)
+    top, left = r0 * sh, c0 * sw  # padded coordinates
+    region = padded[top : (r0 + nr - 1) * sh + kh, left : (c0 + nc - 1) * sw + kw]
+    pad = np.isnan(region)
+    winners = np.zeros(region.shape, bool)
+    if s.mode == "max":
+        pooled, rows, cols = max_pool_winners(
+            np.where(pad, -np.inf, region), s.size, stride=s.stride
+        )
+        winners[rows, cols] = True
+    else:  # padding counts as 0, as in torch's avg_pool2d
+        pooled = pool2d(np.where(pad, 0.0, region), s.size, stride=s.stride, mode="avg")
+    return Zoom(region, top - ph, left - pw, (r0, c0), pooled.astype(np.float64), winners)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def zoom_png(z: Zoom, s: PoolSettings, row: int, col: int, limits, cmap: str) -> bytes:
+    """The region's numbers: padding says 'pad', winners outlined orange, the chosen window blue."""
+    shown = np.nan_to_num(z.values, nan=limits[0])
+    fig = number_grid(
+        shown,
+        cmap=cmap,
+        limits=limits,
+        decimals=2,
+        highlight=z.winners if s.mode == "max" else None,
+        title="Input numbers (orange: each window's winner)"
+        if s.mode == "max"
+        else "Input numbers (blue: the chosen window)",
+    )
+    ax = fig.axes[0]
+    for text, is_pad in zip(ax.texts, np.isnan(z.values).ravel(), strict=True):
+        if is_pad:
+            text.set_text("pad")
+    (kh, kw), (sh, sw) = s.size, s.stride
+    for i in range(z.pooled.shape[0]):
+        for j in range(z.pooled.shape[1]):
+            chosen = (z.first[0] + i, z.first[1] + j) == (row, col)
+            ax.add_patch(_box(i * sh, j * sw, kh, kw, chosen))
+    ax.set_yticks(range(z.values.shape[0]), [str(z.top + i) for i in range(z.values.shape[0])])
+    ax.set_xticks(range(z.values.shape[1]), [str(z.left + j) for j in range(z.values.shape[1])])
+    ax.set_ylabel("picture row")
+    ax.set_xlabel("picture column")
+    return figure_png(fig)
+
+
+def _box(top: int, left: int, kh: int, kw: int, chosen: bool):
+    from matplotlib.patches import Rectangle
+
+    inset = 0.12 if chosen else 0.06
+    return Rectangle(
+        (left - 0.5 + inset, top - 0.5 + inset),
+        kw - 2 * inset,
+        kh - 2 * inset,
+        fill=False,
+        lw=4 if chosen else 1.2,
+        ec="#1f6feb" if chosen else "#555555",
+        ls="-" if chosen else "--",
+    )
+
+
+def _clamp(key: str, high: int) -> int:
+    st.session_state[key] = int(min(max(st.session_state.get(key, 0), 0), high))
+    return st.session_state[key]
+
+
+def hand_check(values: np.ndarray, s: PoolSettings, out_shape, top: float | None) -> None:
+    """Sliders pick a window; the zoomed numbers, the pooled numbers, and the sum in words."""
+    out_h, out_w = out_shape
+    _clamp("pool.row", out_h - 1)
+    _clamp("pool.col", out_w - 1)
+    columns = st.columns(3 if values.ndim == 3 else 2)
+    row = columns[0].slider(
+        "Window row (in the pooled map)", 0, max(out_h - 1, 1), key="pool.row", disabled=out_h == 1
+    )
+    col = columns[1].slider(
+        "Window column (in the pooled map)",
+        0,
+        max(out_w - 1, 1),
+        key="pool.col",
+        disabled=out_w == 1,
+    )
+    plane, channel = values, ""
+    if values.ndim == 3:
+        index = columns[2].radio(
+            "Colour channel",
+            [0, 1, 2],
+            key="pool.channel",
+            horizontal=True,
+            format_func=CHANNELS.__getitem__,
+            persist_state="session",
+        )
+        plane, channel = values[index], f" ({CHANNELS[index]} channel)"
+    z = zoom(plane, s, row, col, out_shape)
+    limits = (0.0, 1.0) if top is None else (0.0, max(float(top), 1e-6))
+    cmap = "gray" if top is None else FEATURE_MAP
+    left, right = st.columns([3, 2])
+    left.image(zoom_png(z, s, row, col, limits, cmap), width="stretch")
+    i, j = row - z.first[0], col - z.first[1]
+    highlight = np.zeros(z.pooled.shape, bool)
+    highlight[i, j] = True
+    right.image(
+        cache.png(
+            "number_grid",
+            z.pooled,
+            cmap=cmap,
+            limits=limits,
+            highlight=highlight,
+            title=f"{MODES[s.mode]}: one number per window",
+        ),
+        width="stretch",
+    )
+    right.caption("Orange: the chosen window's result.")
+    window_words(z, s, row, col, channel)
+
+
+def window_words(z: Zoom, s: PoolSettings, row: int, col: int, channel: str) -> None:
+    """The chosen window's numbers and its result, as text a student can check."""
+    (kh, kw), (sh, sw) = s.size, s.stride
+    i, j = row - z.first[0], col - z.first[1]
+    window = z.values[i * sh : i * sh + kh, j * sw : j * sw + kw]
+    r0, c0 = z.top + i * sh, z.left + j * sw
+    numbers = ", ".join("pad" if np.isnan(v) else f"{v:.4f}" for v in window.ravel())
+    st.markdown(
+        f"Window (row {row}, column {col}){channel} covers picture rows {r0}–{r0 + kh - 1} "
+        f"and columns {c0}–{c0 + kw - 1}. Its numbers, row by row: {numbers}."
+    )
+    result = z.pooled[i, j]
+    if s.mode == "max":
+        wr, wc = np.argwhere(z.winners[i * sh : i * sh + kh, j * sw : j * sw + kw])[0]
+        st.success(
+            f"Winner: **{window[wr, wc]:.4f}** at picture row {r0 + wr}, column {c0 + wc}. "
+            f"Largest number in the window: **{np.nanmax(window):.4f}**. The pooled map "
+            f"holds {result:.4f} there.",
+            icon=":material/emoji_events:",
+        )
+        return
+    cells = np.nan_to_num(window).ravel()
+    terms = " + ".join(f"{v:.4f}" for v in cells)
+    st.success(
+        f"Mean: ({terms}) / {cells.size} = **{result:.4f}**. Padding counts as 0. The pooled "
+        f"map holds {result:.4f} there.",
+        icon=":material/functions:",
+    )
+
+
+# --- 5. again and again ------------------------------------------------------------------------
+
+
+def repeated(key: str, values: np.ndarray, s: PoolSettings, top: float | None) -> None:
+    """The map after 0..REPEATS poolings with the same settings, shown at the same size."""
+    maps = [values]
+    stopped = None
+    for i in range(REPEATS):
+        stopped = problem(*maps[-1].shape[-2:], s)
+        if stopped:
+            break
+        maps.append(cache.pool(f"{key}|repeat{i}", maps[-1], s.size, **s.options()))
+    columns = st.columns(REPEATS + 1)
+    for i, (column, m) in enumerate(zip(columns, maps, strict=False)):
+        name = "Start" if i == 0 else f"After {i} pooling{'s' if i > 1 else ''}"
+        column.image(blocky(picture(m, top), 512), width="stretch", caption=f"{name}: {_shape(m)}")
+    sizes = " → ".join(f"`{_shape(m)}`" for m in maps)
+    first, last = maps[0].shape[-2] * maps[0].shape[-1], maps[-1].shape[-2] * maps[-1].shape[-1]
+    st.markdown(
+        f"**Sizes:** {sizes}. After {len(maps) - 1} pooling(s), {last:,} of {first:,} "
+        f"numbers per channel are left ({last / first:.2%})."
+    )
+    if stopped:
+        st.info(
+            f"Pooling stops after {len(maps) - 1} round(s): the map is too small for another "
+            "window.",
+            icon=":material/block:",
+        )
+
+
+# --- 6. the pipeline ---------------------------------------------------------------------------
+
+
+def pipeline(picked, kernel: str, s: PoolSettings) -> None:
+    """Grey input -> convolution -> ReLU -> pooling, each map with its shape."""
+    g = grey(picked.key, picked.pixels)
+    conv = convolved(picked.key, g, kernel)
+    relu = np.maximum(conv, 0)
+    why = problem(*relu.shape, s)
+    if why:
+        st.warning(why, icon=":material/lightbulb:")
+        return
+    pooled = cache.pool(f"{picked.key}|relu:{kernel}", relu, s.size, **s.options())
+    top = float(relu.max())
+    signed, limits = views.signed_picture(conv, "RdBu_r")
+    steps = [
+        (image_to_rgb(g), f"1. Input (grey): {_shape(g)}"),
+        (signed, f"2. Convolution ({KERNELS[kernel].title}): {_shape(conv)}"),
+        (picture(relu, top), f"3. ReLU (negatives → 0): {_shape(relu)}"),
+        (picture(pooled, top), f"4. {MODES[s.mode]}: {_shape(pooled)}"),
+    ]
+    for column, (rgb, caption) in zip(st.columns(4), steps, strict=True):
+        column.image(blocky(rgb, 512), width="stretch", caption=caption)
+    kh, kw = KERNELS[kernel].weights.shape
+    st.markdown(
+        f"**Shapes:** `{_shape(g)}` → convolution {kh} × {kw} (no padding) → "
+        f"`{_shape(conv)}` → ReLU → `{_shape(relu)}` → {MODES[s.mode].lower()} "
+        f"({s.text()}) → `{_shape(pooled)}`"
+    )
+    st.caption(
+        f"Convolution: blue is negative, red positive, white 0 (from {limits[0]:.3g} to "
+        f"{limits[1]:.3g}). ReLU and pooling: black is 0, bright yellow {top:.3g}."
+    )
+
+
+# --- 7. the shift test -------------------------------------------------------------------------
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _effects(key, _grey, kernel, direction, s: PoolSettings) -> list[ShiftEffect]:
+    return shift_effects(
+        _grey,
+        KERNELS[kernel].weights,
+        MAX_SHIFT,
+        direction=direction,
+        size=s.size,
+        stride=s.stride,
+        padding=s.padding,
+        mode=s.mode,
+    )
+
+
+def _percent(x: float) -> str:
+    return "∞" if not np.isfinite(x) else f"{x:.1%}"
+
+
+def shift_test(picked, kernel: str, s: PoolSettings) -> None:
+    """Shift the grey picture by k pixels: how much the feature map and the pooled map change."""
+    a, b = st.columns(2)
+    st.session_state.setdefault("pool.shift", 1)
+    k = a.slider(
+        "Shift the picture by (pixels)",
+        1,
+        MAX_SHIFT,
+        key="pool.shift",
+        persist_state="session",
+        bind="query-params",
+    )
+    st.session_state.setdefault("pool.direction", "right")
+    direction = b.radio(
+        "Direction",
+        list(DIRECTIONS),
+        format_func=ARROWS.get,
+        horizontal=True,
+        key="pool.direction",
+        persist_state="session",
+        bind="query-params",
+    )
+    g = grey(picked.key, picked.pixels)
+    try:
+        effects = _effects(picked.key, g, kernel, direction, s)
+    except ValueError as why:
+        st.warning(f"The shift test needs a larger picture: {why}", icon=":material/lightbulb:")
+        return
+    e = effects[k - 1]
+    m1, m2, m3 = st.columns(3)
+    m1.metric("Feature map changed by", _percent(e.feature_change))
+    m2.metric("Pooled map changed by", _percent(e.pooled_change))
+    hidden = 1 - e.pooled_change / e.feature_change if e.feature_change > 0 else 0.0
+    m3.metric("Change hidden by pooling", f"{hidden:.0%}")
+    st.markdown(
+        f"Shifted {k} pixel{'s' if k > 1 else ''} {direction}: the feature map changed "
+        f"by **{_percent(e.feature_change)}**, the pooled map by "
+        f"**{_percent(e.pooled_change)}** (change = mean size of the difference ÷ mean "
+        "size of the map before the shift)."
+    )
+    if e.pooled_change < e.feature_change:
+        st.success(
+            "Pooling made the map less sensitive to the shift: inside a window, the "
+            "winner often stays the winner.",
+            icon=":material/check_circle:",
+        )
+    else:
+        st.info(
+            "Here pooling did not help: a shift as large as the stride simply moves the "
+            "pooled map by whole cells. Pooling forgives shifts smaller than its window.",
+            icon=":material/info:",
+        )
+    scale = max(float(e.feature_difference.max()), 1e-6)
+    x, y = st.columns(2)
+    x.image(
+        blocky(picture(e.feature_difference, scale), 512),
+        width="stretch",
+        caption=f"What changed in the feature map: {_shape(e.feature_difference)}",
+    )
+    y.image(
+        blocky(picture(e.pooled_difference, scale), 512),
+        width="stretch",
+        caption=f"What changed in the pooled map: {_shape(e.pooled_difference)}",
+    )
+    st.caption(
+        f"Black: no change; bright yellow: a change of {scale:.3g} or more. Same scale "
+        "on both sides."
+    )
+    curve = pd.DataFrame(
+        {
+            "shift (pixels)": [x.shift for x in effects],
+            "feature map": [100 * x.feature_change for x in effects],
+            "pooled map": [100 * x.pooled_change for x in effects],
+        }
+    )
+    st.line_chart(
+        curve,
+        x="shift (pixels)",
+        y=["feature map", "pooled map"],
+        x_label="shift (pixels)",
+        y_label="change (%)",
+        height=280,
+    )
+
+
+# --- 8. the question ---------------------------------------------------------------------------
+
+
+def _next_question() -> None:
+    st.session_state["pool.quiz_seed"] = st.session_state.get("pool.quiz_seed", 0) + 1
+
+
+def _reveal(digest: str) -> None:
+    st.session_state["pool.revealed"] = digest
+
+
+def _inside_windows(n: int, k: int, stride: int, pad: int, out_n: int) -> list[int]:
+    """Output indices whose window holds no padding."""
+    return [i for i in range(out_n) if i * stride - pad >= 0 and i * stride - pad + k <= n]
+
+
+def build_question(kind: str, values: np.ndarray, s: PoolSettings, out_shape, seed: int):
+    """A question about these settings: ``(question, a note saying where the window is)``."""
+    height, width = values.shape[-2:]
+    if kind == "window":
+        (kh, kw), (sh, sw), (ph, pw) = s.size, s.stride, s.padding
+        rows = _inside_windows(height, kh, sh, ph, out_shape[0])
+        cols = _inside_windows(width, kw, sw, pw, out_shape[1])
+        if rows and cols:
+            rng = np.random.default_rng(seed)
+            i, j = int(rng.choice(rows)), int(rng.choice(cols))
+            plane = values if values.ndim == 2 else values[seed % 3]
+            r0, c0 = i * sh - ph, j * sw - pw
+            where = (
+                f"Window row {i}, column {j} of the pooled map: picture rows {r0}–{r0 + kh - 1}, "
+                f"columns {c0}–{c0 + kw - 1}"
+                + ("" if values.ndim == 2 else f", {CHANNELS[seed % 3]} channel")
+                + "."
+            )
+            window = plane[r0 : r0 + kh, c0 : c0 + kw]
+            return winner_question(window, mode=s.mode, seed=seed), where
+    question = pool_shape_question(height, width, s.size, s.stride, s.padding, seed=seed)
+    note = (
+        "" if kind == "shape" else "No window lies fully inside the map: here is a shape question."
+    )
+    return question, note
+
+
+def quiz(values: np.ndarray, s: PoolSettings, out_shape) -> Question:
+    """Pick a question kind, predict, then see the answer and why."""
+    st.session_state.setdefault("pool.quiz", "shape")
+    kind = st.segmented_control(
+        "Ask about",
+        ["shape", "window"],
+        key="pool.quiz",
+        required=True,
+        format_func={"shape": "The output shape", "window": "One window's result"}.get,
+        persist_state="session",
+        bind="query-params",
+    )
+    seed = st.session_state.setdefault("pool.quiz_seed", 0)
+    q, note = build_question(kind or "shape", values, s, out_shape, seed)
+    digest = hashlib.sha256("|".join([q.prompt, *q.choices]).encode()).hexdigest()[:12]
+    st.markdown(q.prompt)
+    if note:
+        st.caption(note)
+    pick = st.radio(
+        "Your prediction", q.choices, index=None, key=f"pool.answer.{digest}", horizontal=True
+    )
+    b1, b2 = st.columns([1, 4])
+    b1.button("New question", key="pool.new_question", on_click=_next_question)
+    b2.button("Reveal the answer", key="pool.reveal", on_click=_reveal, args=(digest,))
+    if pick is not None and q.is_correct(pick):
+        st.success(f"Right: **{q.answer}**.", icon=":material/check_circle:")
+    elif pick is not None:
+        st.error(
+            f"Not quite: you chose {pick}. The answer is **{q.answer}**.", icon=":material/cancel:"
+        )
+    elif st.session_state.get("pool.revealed") == digest:
+        st.info(f"The answer is **{q.answer}**.", icon=":material/visibility:")
+    else:
+        st.caption("Predict first: pick an answer, then the explanation appears.")
+        return q
+    st.markdown(q.why)
+    return q
