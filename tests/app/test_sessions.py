@@ -19,9 +19,10 @@ class WriteWatch:
         sys.addaudithook(self)
 
     def __call__(self, event, args):
-        if self.on and event == "open" and len(args) > 1 and isinstance(args[1], str):
-            if WRITING & set(args[1]) and not str(args[0]).startswith("/dev/"):
-                self.writes.append(f"{args[0]} ({args[1]})")
+        mode = args[1] if event == "open" and len(args) > 1 else None
+        writing = isinstance(mode, str) and bool(WRITING & set(mode))
+        if self.on and writing and not str(args[0]).startswith("/dev/"):
+            self.writes.append(f"{args[0]} ({mode})")
 
 
 @pytest.fixture(scope="module")
