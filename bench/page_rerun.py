@@ -68,7 +68,7 @@ def main() -> None:
     reference = statistics.median(home)
     print(f"{'home page rerun (ref)':<26}{reference:>10.0f}{1:>14.1f}")
     for name, change in changes.items():
-        samples = [timed(lambda i=i: change(i).run()) for i in range(args.repeats)]
+        samples = [timed(lambda i=i, c=change: c(i).run()) for i in range(args.repeats)]
         median = statistics.median(samples)
         print(f"{name:<26}{median:>10.0f}{median / reference:>14.1f}")
     assert not at.exception, at.exception
