@@ -1,0 +1,93 @@
+"""The app in a real browser: every page opens cleanly, uploads and links work."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from cnnviz import KERNELS
+from tests.e2e.conftest import pages_in_app, screenshot, wait_until_idle
+
+pytestmark = pytest.mark.e2e
+ERROR_WORDS = ("Traceback", "Error:", "StreamlitAPIException", "This app has encountered an error")
+
+
+def page_text(tab) -> str:
+    return tab.locator("section.stMain, [data-testid='stMain']").first.inner_text()
+
+
+def assert_clean(tab) -> None:
+    text = page_text(tab)
+    assert not any(word in text for word in ERROR_WORDS), text[:2000]
+    assert tab.locator("[data-testid='stException']").count() == 0
+
+
+@pytest.mark.parametrize(("path", "title"), pages_in_app())
+def test_every_page_opens_without_error(server, page, path, title):
+    """Each registered page loads, shows its heading and no error text; a screenshot is kept."""
+    page.goto(f"{server}/{path}")
+    wait_until_idle(page)
+    assert_clean(page)
+    screenshot(page, f"page-{path or 'home'}")
+
+
+def shapes_line(tab) -> str:
+    return tab.locator("p", has_text="Shapes:").first.inner_text()
+
+
+def test_upload_of_a_photo_changes_the_output(server, page, tmp_path):
+    """Uploading a real photo through the browser's file dialog changes the shapes shown."""
+    page.goto(f"{server}/convolution")
+    wait_until_idle(page)
+    before = shapes_line(page)
+    rng = np.random.default_rng(0)
+    photo = tmp_path / "holiday.jpg"
+    Image.fromarray((rng.random((90, 120, 3)) * 255).astype(np.uint8)).save(photo, quality=90)
+    page.get_by_text("Upload a picture").click()
+    wait_until_idle(page)
+    page.locator('input[type="file"]').set_input_files(str(photo))
+    page.get_by_text(re.compile(r"input 3 × 90 × 120")).first.wait_for()
+    wait_until_idle(page)
+    assert shapes_line(page) != before
+    assert "output 3 × 88 × 118" in shapes_line(page)
+    assert_clean(page)
+    screenshot(page, "convolution-upload")
+
+
+def test_preset_change_rerenders(server, page):
+    """Choosing another preset in the drop-down re-renders the kernel and the output."""
+    page.goto(f"{server}/convolution")
+    wait_until_idle(page)
+    before = shapes_line(page)
+    page.get_by_label("Start from a preset").click()
+    page.get_by_role("option", name="Box blur 5x5").click()
+    page.get_by_text(re.compile(r"Kernel 5 × 5")).first.wait_for()
+    wait_until_idle(page)
+    assert shapes_line(page) != before
+    assert "conv.preset=Box+blur+5x5" in page.url or "Box%20blur%205x5" in page.url
+    assert_clean(page)
+
+
+def test_share_link_restores_settings(server, page):
+    """A link with settings opens the page with those settings applied."""
+    page.goto(f"{server}/convolution?conv.stride_h=3&conv.preset=Laplacian&conv.pad=Same+size")
+    wait_until_idle(page)
+    assert "/ 3⌋" in page_text(page)
+    assert KERNELS["laplacian"].explanation in page_text(page)
+    assert "output 86 × 256" in shapes_line(page)
+    assert_clean(page)
+
+
+def test_changing_a_control_updates_the_link(server, page):
+    """Pressing + on the stride writes the new value into the address bar."""
+    page.goto(f"{server}/convolution")
+    wait_until_idle(page)
+    stride = page.get_by_role("spinbutton", name="Stride down")
+    stride.fill("2")
+    stride.press("Enter")
+    page.wait_for_url(re.compile(r"conv\.stride_h=2"))
+    wait_until_idle(page)
+    assert "output 127 × 254" in shapes_line(page)
