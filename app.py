@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+from ui.theme import projector_toggle
+
 st.set_page_config(
     page_title="cnnviz: see how convolution and pooling work",
     page_icon=":material/grid_on:",
@@ -11,6 +13,9 @@ st.set_page_config(
 PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("pages/convolution.py", title="Convolution", icon=":material/blur_on:"),
+    st.Page("pages/glossary.py", title="Glossary", icon=":material/menu_book:"),
 ]
 
-st.navigation(PAGES).run()
+page = st.navigation(PAGES)
+projector_toggle()
+page.run()

@@ -11,14 +11,16 @@ from cnnviz.codegen import conv_code
 from cnnviz.plotting import DIVERGING_MAPS
 from ui import cache, conv, stepper, views
 from ui.kernel_editor import kernel_editor
+from ui.lessons import next_step
 from ui.picker import image_picker
 
 st.title("Convolution")
 st.markdown(
-    "A **kernel** is a small grid of numbers. Lay it on the picture, multiply each pixel under "
-    "it by the number above it, add everything up: that sum is one pixel of the output. Slide "
-    "the kernel one **stride** further and repeat. Where the picture looks like the kernel, "
-    "the sum is large."
+    "A [kernel](/glossary#kernel-filter) is a small grid of numbers. Lay it on the picture, "
+    "multiply each pixel under it by the number above it, add everything up: that sum is one "
+    "pixel of the output. Slide the kernel one [stride](/glossary#stride) further and repeat. "
+    "Where the picture looks like the kernel, the sum is large: the output is a "
+    "[feature map](/glossary#feature-map)."
 )
 picked = image_picker()
 if picked is None:
@@ -164,3 +166,5 @@ with st.expander("The same in PyTorch, and downloads"):
 with st.expander("How is this computed? The textbook loop"):
     st.markdown("The app runs a fast version; this loop is the definition it is tested against.")
     st.code(inspect.getsource(correlate2d_loop), language="python")
+
+next_step("pages/convolution.py")

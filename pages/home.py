@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+from ui.lessons import lesson_path
+
 st.title("See how a computer looks at pictures")
 st.markdown(
     """
@@ -10,23 +12,13 @@ In each window it multiplies the pixels by a small grid of numbers, the **kernel
 the results up. Slide the window across the whole picture and you get a new picture, a
 **feature map**, that is bright wherever the picture looks like the kernel.
 
-This app lets you do that yourself, on your own photos, one step at a time.
+This app lets you do that yourself, on your own photos, one step at a time. New words are
+explained in the [glossary](/glossary).
 """
 )
 
 st.subheader("The lessons, in order")
-LESSONS = [
-    (
-        "pages/convolution.py",
-        "1. Convolution",
-        "Slide a kernel over a picture and see every multiplication behind one output pixel. "
-        "Try padding, stride and dilation and watch the output size change.",
-    ),
-]
-for page, title, text in LESSONS:
-    with st.container(border=True):
-        st.page_link(page, label=f"**{title}**", icon=":material/arrow_forward:")
-        st.write(text)
+lesson_path()
 
 st.caption(
     "For teachers: every setting lives in the page address, so you can share a link that "

@@ -1,0 +1,26 @@
+"""Glossary: every word of the lessons, with an example and where the app shows it."""
+
+from pathlib import Path
+
+import streamlit as st
+
+from cnnviz.glossary import GLOSSARY
+
+ROOT = Path(__file__).resolve().parents[1]
+
+st.title("Glossary")
+st.markdown(
+    "The words the lessons use, each in one sentence, with a small example and a link to the "
+    "page where you can try it. Links like [kernel](/glossary#kernel-filter) on the other "
+    "pages jump straight here."
+)
+wanted = st.text_input("Find a word", key="glossary.find", placeholder="e.g. stride").lower()
+shown = [t for t in GLOSSARY.values() if wanted in (t.word + " " + t.definition).lower()]
+st.caption(f"{len(shown)} of {len(GLOSSARY)} words")
+for term in shown:
+    with st.container(border=True):
+        st.subheader(term.word, anchor=term.anchor)
+        st.markdown(term.definition)
+        st.markdown(f"**Example:** {term.example}")
+        if (ROOT / term.page).exists():
+            st.page_link(term.page, label="Try it", icon=":material/arrow_forward:")

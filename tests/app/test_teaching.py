@@ -1,0 +1,31 @@
+"""The teaching layer: glossary, lesson path, projector mode."""
+
+from cnnviz.glossary import GLOSSARY
+from tests.app.conftest import open_page
+
+
+def test_glossary_page_lists_and_filters_terms():
+    """The page shows every term with its example, and the search box narrows the list."""
+    at = open_page("pages/glossary.py")
+    headings = [h.value for h in at.subheader]
+    assert headings == [t.word for t in GLOSSARY.values()]
+    at.text_input(key="glossary.find").set_value("pool").run()
+    assert {h.value for h in at.subheader} == {"Pooling", "Max pooling", "Average pooling"}  # fmt: skip
+
+
+def test_home_walks_the_lesson_path():
+    """Home links the lessons in order, starting with convolution."""
+    at = open_page("pages/home.py")
+    labels = [link.label for link in at.get("page_link")]
+    assert labels[0] == "**1. Convolution**"
+    assert labels == sorted(labels)
+
+
+def test_projector_mode_enlarges_type_on_every_page():
+    """The sidebar switch adds the larger-type style; it stays on when the page changes."""
+    at = open_page("pages/home.py")
+    assert not at.get("html")
+    at.sidebar.toggle(key="app.projector").set_value(True).run()
+    assert any("font-size" in h.value for h in at.get("html"))
+    at.switch_page("pages/convolution.py").run()
+    assert any("font-size" in h.value for h in at.get("html"))
