@@ -1,12 +1,9 @@
 """Glossary: every word of the lessons, with an example and where the app shows it."""
 
-from pathlib import Path
-
 import streamlit as st
 
 from cnnviz.glossary import GLOSSARY
-
-ROOT = Path(__file__).resolve().parents[1]
+from ui.lessons import registered
 
 st.title("Glossary")
 st.markdown(
@@ -22,5 +19,5 @@ for term in shown:
         st.subheader(term.word, anchor=term.anchor)
         st.markdown(term.definition)
         st.markdown(f"**Example:** {term.example}")
-        if (ROOT / term.page).exists():
+        if term.page in registered():
             st.page_link(term.page, label="Try it", icon=":material/arrow_forward:")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import re
 from pathlib import Path
 
 import streamlit as st
@@ -26,9 +28,15 @@ LESSONS = [
 ]  # fmt: skip
 
 
+@functools.cache
+def registered() -> frozenset[str]:
+    """Page files app.py registers (app.py is the one registry; this only reads it)."""
+    return frozenset(re.findall(r'st\.Page\(\s*"(pages/\w+\.py)"', (ROOT / "app.py").read_text()))
+
+
 def available() -> list[tuple[str, str, str]]:
-    """The lessons whose page exists in this installation."""
-    return [lesson for lesson in LESSONS if (ROOT / lesson[0]).exists()]
+    """The lessons whose page this installation registers."""
+    return [lesson for lesson in LESSONS if lesson[0] in registered()]
 
 
 def lesson_path() -> None:
