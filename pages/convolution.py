@@ -10,9 +10,12 @@ from cnnviz import KERNELS, correlate2d_loop, flip_kernel
 from cnnviz.codegen import conv_code
 from cnnviz.plotting import DIVERGING_MAPS
 from ui import cache, conv, stepper, views
+from ui.boot import run_under_app
 from ui.kernel_editor import kernel_editor
 from ui.lessons import next_step
 from ui.picker import image_picker
+
+run_under_app()
 
 st.title("Convolution")
 st.markdown(

@@ -3,7 +3,10 @@
 import streamlit as st
 
 from cnnviz.glossary import GLOSSARY
+from ui.boot import run_under_app
 from ui.lessons import registered
+
+run_under_app()
 
 st.title("Glossary")
 st.markdown(

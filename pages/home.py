@@ -2,7 +2,10 @@
 
 import streamlit as st
 
+from ui.boot import run_under_app
 from ui.lessons import lesson_path
+
+run_under_app()
 
 st.title("See how a computer looks at pictures")
 st.markdown(

@@ -10,7 +10,8 @@ from cnnviz import images, samples
 from cnnviz.plotting import figure_png
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+# Full-size pictures are big (a 12 MP photo is 144 MB as float32): keep few, for an hour.
+@st.cache_data(max_entries=8, ttl=3600, show_spinner=False)
 def decode(digest: str, _data: bytes) -> images.DecodedImage:
     """Decode image bytes once per content (``digest`` is their sha256)."""
     return images.decode_image(_data)
@@ -23,7 +24,7 @@ def sample(name: str) -> np.ndarray:
     return samples.load_sample(name, size=4096 if photo else 256)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
 def prepared(key: str, _pixels: np.ndarray, colour: bool, max_side: int | None) -> np.ndarray:
     """The working image: colour or grey, at most ``max_side`` pixels (None: full size)."""
     pixels = _pixels if colour else images.to_grayscale(_pixels)

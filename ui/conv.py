@@ -43,12 +43,12 @@ class ConvSettings:
 
 
 def _number(label, key, low, high, default, help_text=None, column=None, step=1):
-    st.session_state.setdefault(key, default)
     where = column if column is not None else st
     return where.number_input(
         label,
         low,
         high,
+        value=default,
         key=key,
         step=step,
         help=help_text,
@@ -68,10 +68,10 @@ def settings_panel(p: str, kernel_shape: tuple[int, int]) -> ConvSettings:
         _number("Dilation down", f"{p}.dil_h", 1, 8, 1, "Gap between kernel rows.", a),
         _number("Dilation across", f"{p}.dil_w", 1, 8, 1, None, b),
     )
-    st.session_state.setdefault(f"{p}.pad", "valid")
     shortcut = st.segmented_control(
         "Padding",
         ["valid", "same", "custom"],
+        default="valid",
         key=f"{p}.pad",
         required=True,
         format_func={"valid": "Valid (none)", "same": "Same size", "custom": "Custom"}.get,
@@ -92,7 +92,6 @@ def settings_panel(p: str, kernel_shape: tuple[int, int]) -> ConvSettings:
         )
     else:
         padding = (0, 0, 0, 0)
-    st.session_state.setdefault(f"{p}.mode", "zeros")
     mode = st.selectbox(
         "Padding mode",
         PADDING_MODES,
@@ -102,11 +101,11 @@ def settings_panel(p: str, kernel_shape: tuple[int, int]) -> ConvSettings:
         disabled=max(padding) == 0,
     )
     st.caption(f"**{mode}** {MODE_TEXT[mode]}")
-    st.session_state.setdefault(f"{p}.bias", 0.0)
     bias = st.number_input(
         "Bias (added after the sum)",
         -10.0,
         10.0,
+        value=0.0,
         key=f"{p}.bias",
         step=0.1,
         persist_state="session",

@@ -84,10 +84,10 @@ def kernel_editor(p: str, *, channels: int) -> np.ndarray:
 
     The result may contain NaN where a cell was emptied: the caller explains that.
     """
-    st.session_state.setdefault(f"{p}.preset", "sobel_x")
     preset = st.selectbox(
         "Start from a preset",
         list(KERNELS),
+        index=list(KERNELS).index("sobel_x"),
         key=f"{p}.preset",
         format_func=lambda k: KERNELS[k].title,
         on_change=_load_preset,

@@ -7,6 +7,7 @@ and drawings are kept as bytes in the user's own session state.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +41,11 @@ def sample_title(name: str) -> str:
     return name.replace("_", " ").capitalize()
 
 
+def _plain(name: str) -> str:
+    """A file name shown as text: markdown characters in it are escaped, length capped."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!<>|~:$])", r"\\\1", name[:80])
+
+
 def _remember(slot: str, name: str, data: bytes) -> None:
     """Keep raw bytes of an upload, snapshot or drawing in this user's session."""
     st.session_state[f"input.{slot}"] = (name, data, hashlib.sha256(data).hexdigest())
@@ -54,7 +60,7 @@ def _decoded(slot: str):
     try:
         return name, digest, cache.decode(digest, data)
     except images.ImageError as error:
-        st.error(f"**{name}** could not be used. {error}", icon=":material/broken_image:")
+        st.error(f"**{_plain(name)}** could not be used. {error}", icon=":material/broken_image:")
         return None
 
 

@@ -22,10 +22,20 @@ MODES = {"max": "Max pooling", "avg": "Average pooling"}
 SOURCES = {"picture": "The picture itself", "feature": "A feature map (convolution + ReLU)"}
 ARROWS = {"right": "→ right", "down": "↓ down", "diagonal": "↘ diagonal"}
 SHOW_SIDE = 768  # display pixels: small maps are blown up with sharp square blocks
-ZOOM_CELLS = 10  # at most this many input cells per side in the hand-check grid
+ZOOM_CELLS = 8  # at most this many input cells per side in the hand-check grid
 REPEATS = 4  # poolings in a row
 MAX_SHIFT = 8  # pixels the shift test goes up to
 CHANNELS = ("red", "green", "blue")
+NUMBER_INPUTS = (  # (label, key = URL parameter, min, max, default, help), left then right
+    ("Window height", "pool.kh", 1, 16, 2, "Rows in each window."),
+    ("Window width", "pool.kw", 1, 16, 2, "Columns in each window."),
+    ("Stride down", "pool.sh", 1, 16, 2, "Rows the window jumps; usually the window height."),
+    ("Stride across", "pool.sw", 1, 16, 2, "Columns the window jumps; usually the width."),
+    ("Padding top and bottom", "pool.ph", 0, 8, 0, "Rows added above and below (at most half "
+     "the window height). Padding never wins a max."),
+    ("Padding left and right", "pool.pw", 0, 8, 0, "Columns added left and right (at most "
+     "half the window width). Average pooling counts padding as 0."),
+)  # fmt: skip
 FEATURE_MAP = "magma"  # dark = 0, bright = strong response
 
 
@@ -51,25 +61,27 @@ def _shape(array: np.ndarray) -> str:
     return views.shape_text(array)
 
 
-def _number(label, key, low, high, default, help_text, where):
-    st.session_state.setdefault(key, default)
+def _number(label, key, low, high, default, help_text, where) -> int:
+    # The default goes to the widget itself, not to session state: a bound widget drops a URL
+    # value equal to its own default, so ?pool.sw=1 would be lost if the widget thought 1 (its
+    # minimum) was the default while session state said 2.
     return int(
         where.number_input(
             label,
             low,
             high,
+            value=default,
             key=key,
             step=1,
             help=help_text,
             persist_state="session",
             bind="query-params",
-        )
+        )  # fmt: skip
     )
 
 
 def source_panel() -> tuple[str, str]:
     """What gets pooled, and the kernel used for feature maps, the pipeline and the shift test."""
-    st.session_state.setdefault("pool.what", "picture")
     what = st.radio(
         "What to pool",
         list(SOURCES),
@@ -78,10 +90,10 @@ def source_panel() -> tuple[str, str]:
         persist_state="session",
         bind="query-params",
     )
-    st.session_state.setdefault("pool.kernel", "sobel_x")
     kernel = st.selectbox(
         "Kernel for the convolution",
         list(KERNELS),
+        index=list(KERNELS).index("sobel_x"),
         format_func=lambda k: KERNELS[k].title,
         key="pool.kernel",
         persist_state="session",
@@ -94,41 +106,14 @@ def source_panel() -> tuple[str, str]:
 
 def settings_panel() -> PoolSettings:
     """Window, stride, padding and the pooling used in the sections below."""
-    a, b = st.columns(2)
-    kh = _number("Window height", "pool.kh", 1, 16, 2, "Rows in each window.", a)
-    kw = _number("Window width", "pool.kw", 1, 16, 2, "Columns in each window.", b)
-    sh = _number(
-        "Stride down",
-        "pool.sh",
-        1,
-        16,
-        2,
-        "Rows the window jumps. Usually the window height: windows side by side.",
-        a,
+    columns = st.columns(2) * 3  # left, right, left, right, ...
+    kh, kw, sh, sw, ph, pw = (
+        _number(*spec, where) for spec, where in zip(NUMBER_INPUTS, columns, strict=True)
     )
-    sw = _number("Stride across", "pool.sw", 1, 16, 2, "Columns the window jumps.", b)
-    ph = _number(
-        "Padding top and bottom",
-        "pool.ph",
-        0,
-        8,
-        0,
-        "Rows added above and below. At most half the window height.",
-        a,
-    )
-    pw = _number(
-        "Padding left and right",
-        "pool.pw",
-        0,
-        8,
-        0,
-        "Columns added left and right. At most half the window width.",
-        b,
-    )
-    st.session_state.setdefault("pool.mode", "max")
     mode = st.segmented_control(
         "Pooling used below",
         list(MODES),
+        default="max",
         format_func=MODES.get,
         key="pool.mode",
         required=True,
@@ -276,8 +261,8 @@ class Zoom:
     """A small region of the padded map and the windows that lie in it."""
 
     values: np.ndarray  # (h, w) numbers, NaN where padding
-    top: int  # picture row of values[0] (negative: padding)
-    left: int  # picture column of values[:, 0]
+    top: int  # input row of values[0] (negative: padding)
+    left: int  # input column of values[:, 0]
     first: tuple[int, int]  # output (row, column) of the first window shown
     pooled: np.ndarray  # (count_rows, count_cols) pooled numbers of the windows shown
     winners: np.ndarray  # (h, w) bool: each window's winning cell (max pooling only)
@@ -327,8 +312,23 @@ def zoom_png(z: Zoom, s: PoolSettings, row: int, col: int, limits, cmap: str) ->
             ax.add_patch(_box(i * sh, j * sw, kh, kw, chosen))
     ax.set_yticks(range(z.values.shape[0]), [str(z.top + i) for i in range(z.values.shape[0])])
     ax.set_xticks(range(z.values.shape[1]), [str(z.left + j) for j in range(z.values.shape[1])])
-    ax.set_ylabel("picture row")
-    ax.set_xlabel("picture column")
+    ax.set_ylabel("input row")
+    ax.set_xlabel("input column")
+    return figure_png(fig)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def pooled_png(z: Zoom, mode: str, row: int, col: int, limits, cmap: str) -> bytes:
+    """The pooled numbers of the windows shown, the chosen one outlined blue."""
+    fig = number_grid(z.pooled, cmap=cmap, limits=limits, decimals=2,
+                      title=f"{MODES[mode]}: one number per window")  # fmt: skip
+    ax = fig.axes[0]
+    ax.add_patch(_box(row - z.first[0], col - z.first[1], 1, 1, True))
+    rows, cols = z.pooled.shape
+    ax.set_yticks(range(rows), [str(z.first[0] + i) for i in range(rows)])
+    ax.set_xticks(range(cols), [str(z.first[1] + j) for j in range(cols)])
+    ax.set_ylabel("pooled row")
+    ax.set_xlabel("pooled column")
     return figure_png(fig)
 
 
@@ -355,6 +355,8 @@ def _clamp(key: str, high: int) -> int:
 def hand_check(values: np.ndarray, s: PoolSettings, out_shape, top: float | None) -> None:
     """Sliders pick a window; the zoomed numbers, the pooled numbers, and the sum in words."""
     out_h, out_w = out_shape
+    st.session_state.setdefault("pool.row", out_h // 2)  # start in the middle of the picture
+    st.session_state.setdefault("pool.col", out_w // 2)
     _clamp("pool.row", out_h - 1)
     _clamp("pool.col", out_w - 1)
     columns = st.columns(3 if values.ndim == 3 else 2)
@@ -387,18 +389,8 @@ def hand_check(values: np.ndarray, s: PoolSettings, out_shape, top: float | None
     i, j = row - z.first[0], col - z.first[1]
     highlight = np.zeros(z.pooled.shape, bool)
     highlight[i, j] = True
-    right.image(
-        cache.png(
-            "number_grid",
-            z.pooled,
-            cmap=cmap,
-            limits=limits,
-            highlight=highlight,
-            title=f"{MODES[s.mode]}: one number per window",
-        ),
-        width="stretch",
-    )
-    right.caption("Orange: the chosen window's result.")
+    right.image(pooled_png(z, s.mode, row, col, limits, cmap), width="stretch")
+    right.caption("Blue: the chosen window's result. Rows and columns count pooled cells.")
     window_words(z, s, row, col, channel)
 
 
@@ -410,14 +402,14 @@ def window_words(z: Zoom, s: PoolSettings, row: int, col: int, channel: str) -> 
     r0, c0 = z.top + i * sh, z.left + j * sw
     numbers = ", ".join("pad" if np.isnan(v) else f"{v:.4f}" for v in window.ravel())
     st.markdown(
-        f"Window (row {row}, column {col}){channel} covers picture rows {r0}–{r0 + kh - 1} "
+        f"Window (row {row}, column {col}){channel} covers input rows {r0}–{r0 + kh - 1} "
         f"and columns {c0}–{c0 + kw - 1}. Its numbers, row by row: {numbers}."
     )
     result = z.pooled[i, j]
     if s.mode == "max":
         wr, wc = np.argwhere(z.winners[i * sh : i * sh + kh, j * sw : j * sw + kw])[0]
         st.success(
-            f"Winner: **{window[wr, wc]:.4f}** at picture row {r0 + wr}, column {c0 + wc}. "
+            f"Winner: **{window[wr, wc]:.4f}** at input row {r0 + wr}, column {c0 + wc}. "
             f"Largest number in the window: **{np.nanmax(window):.4f}**. The pooled map "
             f"holds {result:.4f} there.",
             icon=":material/emoji_events:",
@@ -468,7 +460,11 @@ def repeated(key: str, values: np.ndarray, s: PoolSettings, top: float | None) -
 def pipeline(picked, kernel: str, s: PoolSettings) -> None:
     """Grey input -> convolution -> ReLU -> pooling, each map with its shape."""
     g = grey(picked.key, picked.pixels)
-    conv = convolved(picked.key, g, kernel)
+    try:
+        conv = convolved(picked.key, g, kernel)
+    except ValueError as why:
+        st.warning(f"The picture is too small for this kernel: {why}", icon=":material/lightbulb:")
+        return
     relu = np.maximum(conv, 0)
     why = problem(*relu.shape, s)
     if why:
@@ -521,16 +517,15 @@ def _percent(x: float) -> str:
 def shift_test(picked, kernel: str, s: PoolSettings) -> None:
     """Shift the grey picture by k pixels: how much the feature map and the pooled map change."""
     a, b = st.columns(2)
-    st.session_state.setdefault("pool.shift", 1)
     k = a.slider(
         "Shift the picture by (pixels)",
         1,
         MAX_SHIFT,
+        value=1,
         key="pool.shift",
         persist_state="session",
         bind="query-params",
     )
-    st.session_state.setdefault("pool.direction", "right")
     direction = b.radio(
         "Direction",
         list(DIRECTIONS),
@@ -571,7 +566,7 @@ def shift_test(picked, kernel: str, s: PoolSettings) -> None:
             icon=":material/info:",
         )
     scale = max(float(e.feature_difference.max()), 1e-6)
-    x, y = st.columns(2)
+    x, y, chart = st.columns([2, 2, 3])
     x.image(
         blocky(picture(e.feature_difference, scale), 512),
         width="stretch",
@@ -584,7 +579,8 @@ def shift_test(picked, kernel: str, s: PoolSettings) -> None:
     )
     st.caption(
         f"Black: no change; bright yellow: a change of {scale:.3g} or more. Same scale "
-        "on both sides."
+        "on both sides. The chart shows the change for every shift from 1 to "
+        f"{MAX_SHIFT} pixels."
     )
     curve = pd.DataFrame(
         {
@@ -593,13 +589,14 @@ def shift_test(picked, kernel: str, s: PoolSettings) -> None:
             "pooled map": [100 * x.pooled_change for x in effects],
         }
     )
-    st.line_chart(
+    chart.line_chart(
         curve,
+        color=["#1f6feb", "#e8710a"],
         x="shift (pixels)",
         y=["feature map", "pooled map"],
         x_label="shift (pixels)",
         y_label="change (%)",
-        height=280,
+        height=320,
     )
 
 
@@ -619,6 +616,18 @@ def _inside_windows(n: int, k: int, stride: int, pad: int, out_n: int) -> list[i
     return [i for i in range(out_n) if i * stride - pad >= 0 and i * stride - pad + k <= n]
 
 
+def _interesting_window(plane, rows, cols, s: PoolSettings, seed: int) -> tuple[int, int]:
+    """A seeded random window whose numbers are not all equal (a flat one teaches nothing)."""
+    rng = np.random.default_rng(seed)
+    (kh, kw), (sh, sw), (ph, pw) = s.size, s.stride, s.padding
+    for _ in range(30):
+        i, j = int(rng.choice(rows)), int(rng.choice(cols))
+        window = plane[i * sh - ph : i * sh - ph + kh, j * sw - pw : j * sw - pw + kw]
+        if window.max() > window.min():
+            break
+    return i, j
+
+
 def build_question(kind: str, values: np.ndarray, s: PoolSettings, out_shape, seed: int):
     """A question about these settings: ``(question, a note saying where the window is)``."""
     height, width = values.shape[-2:]
@@ -627,12 +636,11 @@ def build_question(kind: str, values: np.ndarray, s: PoolSettings, out_shape, se
         rows = _inside_windows(height, kh, sh, ph, out_shape[0])
         cols = _inside_windows(width, kw, sw, pw, out_shape[1])
         if rows and cols:
-            rng = np.random.default_rng(seed)
-            i, j = int(rng.choice(rows)), int(rng.choice(cols))
             plane = values if values.ndim == 2 else values[seed % 3]
+            i, j = _interesting_window(plane, rows, cols, s, seed)
             r0, c0 = i * sh - ph, j * sw - pw
             where = (
-                f"Window row {i}, column {j} of the pooled map: picture rows {r0}–{r0 + kh - 1}, "
+                f"Window row {i}, column {j} of the pooled map: input rows {r0}–{r0 + kh - 1}, "
                 f"columns {c0}–{c0 + kw - 1}"
                 + ("" if values.ndim == 2 else f", {CHANNELS[seed % 3]} channel")
                 + "."
@@ -640,18 +648,19 @@ def build_question(kind: str, values: np.ndarray, s: PoolSettings, out_shape, se
             window = plane[r0 : r0 + kh, c0 : c0 + kw]
             return winner_question(window, mode=s.mode, seed=seed), where
     question = pool_shape_question(height, width, s.size, s.stride, s.padding, seed=seed)
-    note = (
-        "" if kind == "shape" else "No window lies fully inside the map: here is a shape question."
-    )
-    return question, note
+    notes = [] if kind == "shape" else ["No window lies fully inside the map: a shape question."]
+    if values.ndim == 3:
+        notes.append(f"Each of the {values.shape[0]} colour channels is pooled on its own, so the "
+                     "channel count stays: answer for one channel.")  # fmt: skip
+    return question, " ".join(notes)
 
 
 def quiz(values: np.ndarray, s: PoolSettings, out_shape) -> Question:
     """Pick a question kind, predict, then see the answer and why."""
-    st.session_state.setdefault("pool.quiz", "shape")
     kind = st.segmented_control(
         "Ask about",
         ["shape", "window"],
+        default="shape",
         key="pool.quiz",
         required=True,
         format_func={"shape": "The output shape", "window": "One window's result"}.get,
@@ -667,9 +676,9 @@ def quiz(values: np.ndarray, s: PoolSettings, out_shape) -> Question:
     pick = st.radio(
         "Your prediction", q.choices, index=None, key=f"pool.answer.{digest}", horizontal=True
     )
-    b1, b2 = st.columns([1, 4])
-    b1.button("New question", key="pool.new_question", on_click=_next_question)
-    b2.button("Reveal the answer", key="pool.reveal", on_click=_reveal, args=(digest,))
+    with st.container(horizontal=True):
+        st.button("New question", key="pool.new_question", on_click=_next_question)
+        st.button("Reveal the answer", key="pool.reveal", on_click=_reveal, args=(digest,))
     if pick is not None and q.is_correct(pick):
         st.success(f"Right: **{q.answer}**.", icon=":material/check_circle:")
     elif pick is not None:

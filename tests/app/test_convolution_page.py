@@ -180,3 +180,11 @@ def test_pytorch_code_and_downloads(page):
     """The page shows runnable F.conv2d code and offers .npy and PNG downloads."""
     assert any("F.conv2d" in c.value for c in page.code)
     assert len(page.get("download_button")) == 2
+
+
+def test_share_link_keeps_values_equal_to_the_minimum():
+    """A link with top padding 0 and bias -10 opens with exactly those values."""
+    at = open_page(PAGE, {"conv.pad": "Custom", "conv.pad_t": "0", "conv.bias": "-10.0"})
+    assert at.number_input(key="conv.pad_t").value == 0
+    assert at.number_input(key="conv.bias").value == -10.0
+    assert shape_after(at, "output") == (254 + 1, 254 + 2)

@@ -91,3 +91,18 @@ def test_changing_a_control_updates_the_link(server, page):
     page.wait_for_url(re.compile(r"conv\.stride_h=2"))
     wait_until_idle(page)
     assert "output 127 × 254" in shapes_line(page)
+
+
+def test_projector_mode_makes_text_bigger(server, page):
+    """Switching projector mode on makes the page's paragraphs visibly larger."""
+    page.goto(f"{server}/glossary")
+    wait_until_idle(page)
+    paragraph = page.locator("[data-testid='stMarkdownContainer'] p").first
+    before = float(paragraph.evaluate("e => parseFloat(getComputedStyle(e).fontSize)"))
+    screenshot(page, "debug-projector")
+    page.get_by_role("switch", name="Projector mode (bigger text)").click(force=True)
+    page.wait_for_url(re.compile(r"app\.projector=true"))
+    wait_until_idle(page)
+    after = float(paragraph.evaluate("e => parseFloat(getComputedStyle(e).fontSize)"))
+    assert after >= before * 1.2
+    screenshot(page, "glossary-projector")

@@ -1,0 +1,95 @@
+"""Pooling: max against average, the winners, repeated pooling, the pipeline, and shifts."""
+
+import inspect
+
+import streamlit as st
+
+from cnnviz import pooling as pool_code
+from ui import pooling
+from ui.boot import run_under_app
+from ui.picker import image_picker
+
+run_under_app()
+
+st.title("Pooling")
+st.markdown(
+    "**Pooling** shrinks a map: cut it into small windows and keep one number per window, "
+    "either the largest (**max pooling**) or the mean (**average pooling**). The **stride** is "
+    "how far the window jumps: with a 2 × 2 window and stride 2, each side halves and a quarter "
+    "of the numbers remain. A CNN pools after convolution and ReLU, so the next layer has less "
+    "to compute and small shifts of the picture matter less."
+)
+picked = image_picker()
+if picked is None:
+    st.info("Choose a picture in the sidebar to begin.", icon=":material/arrow_back:")
+    st.stop()
+
+left, right = st.columns(2, gap="large")
+with left:
+    st.subheader("1. What to pool")
+    what, kernel = pooling.source_panel()
+with right:
+    st.subheader("2. The window and how it moves")
+    settings = pooling.settings_panel()
+
+try:
+    values, key, is_feature = pooling.working_map(picked, what, kernel)
+except ValueError as why:
+    st.warning(f"This picture is too small for the kernel: {why}", icon=":material/lightbulb:")
+    st.stop()
+top = float(values.max()) if is_feature else None
+height, width = values.shape[-2:]
+
+st.subheader("3. The output size")
+why = pooling.problem(height, width, settings)
+if why:
+    st.warning(why, icon=":material/lightbulb:")
+    st.stop()
+out_shape = pooling.formula(height, width, settings)
+
+st.subheader("4. Max and average pooling, side by side")
+pooling.side_by_side(key, values, settings, top)
+
+st.subheader("5. Check one window by hand")
+st.markdown(
+    "Each dashed box is one window; the blue one is the window you chose. "
+    + (
+        "Max pooling keeps only the largest number: it is outlined in orange."
+        if settings.mode == "max"
+        else "Average pooling adds the numbers of a window and divides by how many there are."
+    )
+)
+pooling.hand_check(values, settings, out_shape, top)
+
+st.subheader("6. Pooling again and again")
+st.markdown(
+    "Every pooling shrinks the map again. Large shapes and strong edges survive; fine detail, "
+    "thin lines and exact positions are lost."
+)
+pooling.repeated(key, values, settings, top)
+
+st.subheader("7. The pipeline: convolution → ReLU → pooling")
+st.markdown(
+    "This is one block of a CNN. The convolution finds a pattern, ReLU keeps only the positive "
+    "answers, pooling shrinks the result. The pipeline runs on the grey picture."
+)
+pooling.pipeline(picked, kernel, settings)
+
+st.subheader("8. What pooling buys: small shifts matter less")
+st.markdown(
+    "Move the picture by a few pixels and compare before and after. The feature map moves with "
+    "the picture, so many of its numbers change; after pooling, a winner that moved inside its "
+    "window is still the winner."
+)
+pooling.shift_test(picked, kernel, settings)
+
+st.subheader("9. Predict, then reveal")
+pooling.quiz(values, settings, out_shape)
+
+with st.expander("How is this computed? The code"):
+    st.markdown(
+        "The app pools every window at once: for each cell position inside the window it "
+        "takes one strided view of the map, then keeps the largest (or adds them up and "
+        "divides). Tests check it against PyTorch's `max_pool2d` and `avg_pool2d`."
+    )
+    st.code(inspect.getsource(pool_code), language="python")

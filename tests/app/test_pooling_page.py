@@ -1,0 +1,342 @@
+"""The Pooling page under AppTest: every control, the printed numbers, the question.
+
+Most tests upload a small PNG whose pixels they know, so every printed number can be
+recomputed here with cnnviz (AppTest cannot see pictures; the page prints what matters).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from cnnviz import KERNELS, max_pool_winners, output_size, pool2d
+from cnnviz.images import decode_image
+from cnnviz.invariance import shift_effects
+
+PAGE = "../../pages/pooling.py"
+
+
+def png_bytes(array: np.ndarray) -> bytes:
+    """PNG of a uint8 ``(H, W)`` grey or ``(H, W, 3)`` colour array."""
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def photo_like(height: int, width: int, colour: bool = False, seed: int = 0) -> np.ndarray:
+    """Smooth blobs plus a little noise: edges and flat parts, like a small photo."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width]
+    planes = []
+    for c in range(3 if colour else 1):
+        smooth = np.sin(x / (3 + c)) * np.cos(y / 4) + 0.3 * rng.standard_normal((height, width))
+        planes.append(np.clip(127 + 90 * smooth, 0, 255).astype(np.uint8))
+    return np.stack(planes, -1) if colour else planes[0]
+
+
+GREY = photo_like(24, 20)
+GREY_PNG = png_bytes(GREY)
+
+
+def working_pixels(data: bytes) -> np.ndarray:
+    """What the picker hands the page for a small upload: the decoded float pixels."""
+    return decode_image(data).pixels.astype(np.float32)
+
+
+def page(data: bytes | None = GREY_PNG, **state) -> AppTest:
+    """The page, run once with ``state`` preset and (unless None) ``data`` uploaded."""
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    for key, value in state.items():
+        at.session_state[key] = value
+    if data is None:
+        return at.run()
+    at.session_state["input.source"] = "upload"
+    at.run()
+    at.file_uploader[0].set_value(("photo.png", data, "image/png"))
+    return at.run()
+
+
+def texts(at: AppTest) -> str:
+    """Everything the page printed as markdown, alerts or captions, one string."""
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    parts += [a.value for group in (at.success, at.info, at.warning, at.error) for a in group]
+    return "\n".join(parts)
+
+
+def no_errors(at: AppTest) -> None:
+    assert not at.exception, [e.message for e in at.exception]
+    assert not at.error
+
+
+def number(pattern: str, text: str) -> float:
+    found = re.search(pattern, text)
+    assert found, f"{pattern!r} not in the page"
+    return float(found.group(1))
+
+
+@pytest.fixture(scope="module")
+def grey_page() -> AppTest:
+    return page()
+
+
+def test_sample_photo_runs_clean():
+    """With the default sample photo the page runs, titled, with shapes printed, no errors."""
+    at = page(None)
+    no_errors(at)
+    assert at.title[0].value == "Pooling"
+    assert "max pooling `128 × 128`" in texts(at)
+
+
+def test_side_by_side_prints_both_shapes_and_means(grey_page):
+    """Max and average pooling of the same map: both shapes and their mean values."""
+    no_errors(grey_page)
+    x = working_pixels(GREY_PNG)
+    text = texts(grey_page)
+    assert "before `24 × 20` → max pooling `12 × 10`, average pooling `12 × 10`" in text
+    assert f"after max pooling {pool2d(x, 2).mean():.4f}" in text
+    assert f"after average pooling {pool2d(x, 2, mode='avg').mean():.4f}" in text
+
+
+def test_formula_uses_the_users_numbers(grey_page):
+    """The output-size formula is written out with 24 x 20 and the 2x2 window."""
+    text = texts(grey_page)
+    assert "Height: ⌊(24 + 0 + 0 − 2) / 2⌋ + 1 = ⌊11⌋ + 1 = 12" in text
+    assert "Width: ⌊(20 + 0 + 0 − 2) / 2⌋ + 1 = ⌊9⌋ + 1 = 10" in text
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "shape"),
+    [
+        ("pool.kh", 3, (output_size(24, 3, stride=2), 10)),
+        ("pool.kw", 4, (12, output_size(20, 4, stride=2))),
+        ("pool.sh", 3, (output_size(24, 2, stride=3), 10)),
+        ("pool.sw", 1, (12, output_size(20, 2, stride=1))),
+        ("pool.ph", 1, (output_size(24, 2, stride=2, padding=1), 10)),
+        ("pool.pw", 1, (12, output_size(20, 2, stride=2, padding=1))),
+    ],
+)
+def test_each_number_input_changes_the_shape(key, value, shape):
+    """Window, stride and padding inputs each change the printed shape, and live in the URL."""
+    at = page()
+    at.number_input(key=key).set_value(value).run()
+    no_errors(at)
+    assert f"max pooling `{shape[0]} × {shape[1]}`" in texts(at)
+    assert at.number_input(key=key).proto.query_param_key == key  # the URL parameter
+
+
+def test_settings_come_from_the_url():
+    """A shared link with ?pool.kh=3&pool.sw=1 opens with those settings."""
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params["pool.kh"] = "3"
+    at.query_params["pool.sw"] = "1"
+    at.run()
+    no_errors(at)
+    assert at.number_input(key="pool.kh").value == 3
+    assert "⌊(256 + 0 + 0 − 3) / 2⌋ + 1" in texts(at)
+    assert "max pooling `127 × 255`" in texts(at)
+
+
+@pytest.mark.parametrize(("row", "col"), [(0, 0), (5, 3), (11, 9)])
+def test_winner_is_the_window_maximum(row, col):
+    """The printed winner equals the largest number of the chosen 2x2 window."""
+    at = page(**{"pool.row": row, "pool.col": col})
+    no_errors(at)
+    text = texts(at)
+    winner = number(r"Winner: \*\*([\d.]+)\*\*", text)
+    largest = number(r"Largest number in the window: \*\*([\d.]+)\*\*", text)
+    window = working_pixels(GREY_PNG)[2 * row : 2 * row + 2, 2 * col : 2 * col + 2]
+    assert winner == largest == pytest.approx(window.max(), abs=5e-5)
+    assert f"covers input rows {2 * row}–{2 * row + 1}" in text
+
+
+def test_winner_sliders_pick_the_window():
+    """Moving the window sliders moves the window the text describes."""
+    at = page()
+    at.slider(key="pool.row").set_value(1)
+    at.slider(key="pool.col").set_value(2).run()
+    no_errors(at)
+    assert "Window (row 1, column 2) covers input rows 2–3 and columns 4–5" in texts(at)
+
+
+def test_winner_position_matches_max_pool_winners():
+    """The winner's input row and column are where max_pool_winners says it sits."""
+    at = page(**{"pool.row": 4, "pool.col": 6, "pool.kh": 3, "pool.kw": 3, "pool.ph": 1})
+    no_errors(at)
+    x = working_pixels(GREY_PNG)
+    _, rows, cols = max_pool_winners(x, 3, stride=2, padding=(1, 0))
+    assert f"at input row {rows[4, 6]}, column {cols[4, 6]}" in texts(at)
+
+
+def test_padding_cells_never_win():
+    """A window over the top padding still reports a real pixel as its winner."""
+    at = page(**{"pool.row": 0, "pool.col": 0, "pool.ph": 1})
+    no_errors(at)
+    text = texts(at)
+    assert "Its numbers, row by row: pad, pad," in text
+    winner = number(r"Winner: \*\*([\d.]+)\*\*", text)
+    assert winner == pytest.approx(working_pixels(GREY_PNG)[0:1, 0:2].max(), abs=5e-5)
+
+
+def test_average_mode_shows_the_mean():
+    """Average pooling: the chosen window's mean is written out and equals the pixels' mean."""
+    at = page(**{"pool.row": 3, "pool.col": 2})
+    at.segmented_control(key="pool.mode").set_value("avg").run()
+    no_errors(at)
+    mean = number(r"/ 4 = \*\*([\d.]+)\*\*", texts(at))
+    assert mean == pytest.approx(working_pixels(GREY_PNG)[6:8, 4:6].mean(), abs=5e-5)
+    assert "Winner:" not in texts(at)
+    assert at.segmented_control(key="pool.mode").proto.query_param_key == "pool.mode"
+
+
+def test_colour_channel_choice():
+    """On a colour picture the channel radio picks which plane the winner comes from."""
+    data = png_bytes(photo_like(16, 16, colour=True))
+    at = page(data, **{"pool.row": 2, "pool.col": 3})
+    at.radio(key="pool.channel").set_value(1).run()
+    no_errors(at)
+    text = texts(at)
+    assert "(green channel)" in text
+    winner = number(r"Winner: \*\*([\d.]+)\*\*", text)
+    assert winner == pytest.approx(working_pixels(data)[1, 4:6, 6:8].max(), abs=5e-5)
+    assert "before `3 × 16 × 16`" in text
+    assert "Each of the 3 colour channels is pooled on its own" in text  # the shape question
+
+
+@pytest.mark.parametrize(("kernel", "conv"), [("sobel_x", (22, 18)), ("box_blur_5", (20, 16))])
+def test_pooling_a_feature_map(kernel, conv):
+    """'A feature map' pools the ReLU of the chosen kernel's convolution: shapes follow."""
+    at = page()
+    at.radio(key="pool.what").set_value("feature")
+    at.selectbox(key="pool.kernel").set_value(kernel).run()
+    no_errors(at)
+    pooled = (conv[0] // 2, conv[1] // 2)
+    assert f"before `{conv[0]} × {conv[1]}` → max pooling `{pooled[0]} × {pooled[1]}`" in texts(at)
+
+
+def test_pipeline_shapes(grey_page):
+    """Input -> convolution -> ReLU -> pooling, every shape printed in order."""
+    assert (
+        "`24 × 20` → convolution 3 × 3 (no padding) → `22 × 18` → ReLU → `22 × 18` → "
+        "max pooling (2 × 2 window, stride 2 × 2, padding 0 × 0) → `11 × 9`"
+    ) in texts(grey_page)
+
+
+def test_repeated_pooling_sizes(grey_page):
+    """Four 2x2 poolings in a row: 24x20 -> 12x10 -> 6x5 -> 3x2 -> 1x1."""
+    assert "`24 × 20` → `12 × 10` → `6 × 5` → `3 × 2` → `1 × 1`" in texts(grey_page)
+
+
+def test_repeated_pooling_stops_when_nothing_fits():
+    """A 3x3 window runs out of room and the page says after how many rounds."""
+    at = page(**{"pool.kh": 3, "pool.kw": 3})
+    no_errors(at)
+    assert "`24 × 20` → `11 × 9` → `5 × 4` → `2 × 1`" in texts(at)
+    assert "Pooling stops after 3 round(s)" in texts(at)
+
+
+@pytest.mark.parametrize(("shift", "direction"), [(1, "right"), (2, "down"), (3, "diagonal")])
+def test_invariance_numbers(shift, direction):
+    """The printed changes equal shift_effects on the grey picture, for the chosen shift."""
+    at = page(data=png_bytes(photo_like(40, 40, seed=2)))
+    at.slider(key="pool.shift").set_value(shift)
+    at.radio(key="pool.direction").set_value(direction).run()
+    no_errors(at)
+    text = texts(at)
+    grey = working_pixels(png_bytes(photo_like(40, 40, seed=2)))
+    effect = shift_effects(grey, KERNELS["sobel_x"].weights, 8, direction=direction)[shift - 1]
+    feature = number(r"the feature map changed by \*\*([\d.]+)%\*\*", text)
+    pooled = number(r"the pooled map by \*\*([\d.]+)%\*\*", text)
+    assert feature == pytest.approx(100 * effect.feature_change, abs=0.051)
+    assert pooled == pytest.approx(100 * effect.pooled_change, abs=0.051)
+    assert f"Shifted {shift} pixel" in text and direction in text
+    assert at.slider(key="pool.shift").proto.query_param_key == "pool.shift"
+
+
+def test_invariance_on_a_photo_favours_pooling():
+    """On the sample photo a 1-pixel shift changes the pooled map less than the feature map."""
+    at = page(None)
+    text = texts(at)
+    feature = number(r"the feature map changed by \*\*([\d.]+)%\*\*", text)
+    pooled = number(r"the pooled map by \*\*([\d.]+)%\*\*", text)
+    assert pooled < feature
+    assert at.metric[1].label == "Pooled map changed by" and at.metric[1].value == f"{pooled}%"
+
+
+def test_shape_question_right_and_wrong_answers():
+    """Picking the right shape says so; a wrong one names the answer; both explain why."""
+    at = page()
+    radio = next(r for r in at.radio if r.label == "Your prediction")
+    assert "12 × 10" in radio.options and "A **24 × 20** map" in texts(at)
+    assert "Predict first" in texts(at) and "The answer is" not in texts(at)
+    wrong = next(o for o in radio.options if o != "12 × 10")
+    radio.set_value(wrong).run()
+    assert f"Not quite: you chose {wrong}. The answer is **12 × 10**." in texts(at)
+    assert "⌊(24 + 0 + 0 − 2) / 2⌋ + 1" in texts(at)
+    next(r for r in at.radio if r.label == "Your prediction").set_value("12 × 10").run()
+    assert "Right: **12 × 10**." in texts(at)
+
+
+def test_reveal_button_shows_the_answer():
+    """'Reveal the answer' shows the answer and the reason without a guess."""
+    at = page()
+    at.button(key="pool.reveal").click().run()
+    no_errors(at)
+    assert "The answer is **12 × 10**." in texts(at)
+
+
+def test_window_question_answer_is_that_windows_max():
+    """The window question's answer is the largest number of the window it prints."""
+    at = page()
+    at.segmented_control(key="pool.quiz").set_value("window").run()
+    no_errors(at)
+    prompt = next(m.value for m in at.markdown if "Which number comes out?" in m.value)
+    shown = [float(v) for v in re.findall(r"-?\d+\.\d{3}", prompt.split("```")[1])]
+    radio = next(r for r in at.radio if r.label == "Your prediction")
+    answer = f"{max(shown):.3f}"
+    assert answer in radio.options
+    radio.set_value(answer).run()
+    assert f"Right: **{answer}**." in texts(at)
+    rows = re.search(r"input rows (\d+)–(\d+), columns (\d+)–(\d+)", texts(at))
+    r0, r1, c0, c1 = map(int, rows.groups())
+    window = working_pixels(GREY_PNG)[r0 : r1 + 1, c0 : c1 + 1]
+    assert float(answer) == pytest.approx(window.max(), abs=5e-4)
+
+
+def test_new_question_changes_the_question():
+    """'New question' draws a different window (or order) within a few clicks."""
+    at = page(**{"pool.quiz": "window"})
+    seen = set()
+    for _ in range(4):
+        prompt = next(m.value for m in at.markdown if "Which number comes out?" in m.value)
+        radio = next(r for r in at.radio if r.label == "Your prediction")
+        seen.add((prompt, tuple(radio.options)))
+        at.button(key="pool.new_question").click().run()
+        no_errors(at)
+    assert len(seen) > 1
+
+
+@pytest.mark.parametrize(
+    ("state", "words"),
+    [
+        ({"pool.ph": 2}, "The padding is more than half the window"),
+        ({"pool.kh": 16, "pool.kw": 16}, "The window does not fit"),
+    ],
+)
+def test_impossible_settings_explain_in_words(state, words):
+    """Too much padding or a window larger than the map: a plain warning, no traceback."""
+    at = page(png_bytes(photo_like(12, 12)), **state)
+    assert not at.exception
+    assert any(words in w.value for w in at.warning)
+
+
+@pytest.mark.parametrize("what", ["picture", "feature"])
+def test_tiny_picture_explains_instead_of_failing(what):
+    """A 2 x 2 picture is too small for the 3x3 kernel: warnings, never a traceback."""
+    at = page(png_bytes(np.array([[0, 255], [255, 0]], np.uint8)), **{"pool.what": what})
+    assert not at.exception
+    assert at.warning
