@@ -21,9 +21,15 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SHOTS = Path(os.environ.get("CNNVIZ_SCREENSHOTS", ROOT / "screenshots"))
 
 
@@ -40,33 +46,46 @@ def pages_in_app() -> list[tuple[str, str]]:
     return [("" if "default=True" in rest else stem, title) for stem, title, rest in found]
 
 
-@pytest.fixture(scope="session")
-def server():
-    """Start `streamlit run app.py` on a free loopback port; yield its base URL."""
-    if not CHROMIUM.exists():
-        pytest.skip(
-            "browser tests need Debian's chromium at /usr/bin/chromium (.ci/run installs it)"
-        )
-    pytest.importorskip("playwright.sync_api", reason="browser tests need `pip install playwright`")
+def start_server() -> tuple[subprocess.Popen, str]:
+    """Start `streamlit run app.py` on a free loopback port and wait for its health check."""
     port = _free_port()
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-               "--server.address", "127.0.0.1", "--server.port", str(port),
-               "--browser.gatherUsageStats", "false"]  # fmt: skip
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.headless",
+        "true",
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(port),
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
                 if answer.status == 200:
-                    break
+                    return process, url
         except OSError:
             time.sleep(0.3)
-    else:
-        os.killpg(process.pid, signal.SIGKILL)
-        pytest.fail("the streamlit server did not answer /_stcore/health within 60 s")
-    yield url
+    stop_server(process)
+    pytest.fail("the streamlit server did not answer /_stcore/health within 60 s")
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    """Stop the server and everything it started."""
     os.killpg(process.pid, signal.SIGTERM)
     try:
         process.wait(timeout=10)
@@ -75,12 +94,26 @@ def server():
 
 
 @pytest.fixture(scope="session")
+def server():
+    """A server for the whole browser session; yields its base URL."""
+    if not CHROMIUM.exists():
+        pytest.skip(
+            "browser tests need Debian's chromium at /usr/bin/chromium (.ci/run installs it)"
+        )
+    pytest.importorskip("playwright.sync_api", reason="browser tests need `pip install playwright`")
+    process, url = start_server()
+    yield url
+    stop_server(process)
+
+
+@pytest.fixture(scope="session")
 def browser(server):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                     args=CHROMIUM_ARGS)  # fmt: skip
+        chromium = p.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
         yield chromium
         chromium.close()
 

@@ -99,10 +99,26 @@ def test_projector_mode_makes_text_bigger(server, page):
     wait_until_idle(page)
     paragraph = page.locator("[data-testid='stMarkdownContainer'] p").first
     before = float(paragraph.evaluate("e => parseFloat(getComputedStyle(e).fontSize)"))
-    screenshot(page, "debug-projector")
     page.get_by_role("switch", name="Projector mode (bigger text)").click(force=True)
     page.wait_for_url(re.compile(r"app\.projector=true"))
     wait_until_idle(page)
     after = float(paragraph.evaluate("e => parseFloat(getComputedStyle(e).fontSize)"))
     assert after >= before * 1.2
     screenshot(page, "glossary-projector")
+
+
+def test_a_share_link_as_the_first_request_runs_under_the_app(browser):
+    """On a fresh server, a deep link still gets app.py's navigation and sidebar."""
+    from tests.e2e.conftest import start_server, stop_server
+
+    process, url = start_server()
+    try:
+        tab = browser.new_page(viewport={"width": 1400, "height": 1000})
+        tab.goto(f"{url}/glossary?app.projector=true")
+        wait_until_idle(tab)
+        navigation = tab.locator("[data-testid='stSidebarNav']").inner_text()
+        assert "Home" in navigation and "app" not in navigation.split()
+        assert tab.get_by_role("switch", name="Projector mode (bigger text)").is_checked()
+        tab.close()
+    finally:
+        stop_server(process)
