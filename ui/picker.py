@@ -23,7 +23,6 @@ SOURCES = {
     "draw": "Draw your own",
 }
 SIZES = {"32": 32, "64": 64, "128": 128, "256": 256, "512": 512, "1024": 1024, "full": None}
-UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif", "tif", "tiff"]
 
 
 @dataclass(frozen=True)
@@ -67,7 +66,9 @@ def _decoded(slot: str):
 def _from_upload():
     upload = st.file_uploader(
         "Choose a photo or picture (PNG, JPEG, WebP, BMP, GIF, TIFF)",
-        type=UPLOAD_TYPES,
+        # No type= filter: the browser would grey out an iPhone's HEIC without a word, and
+        # the server would raise on a renamed file. decode_image checks the content and
+        # explains every refusal.
         key="uploader.input",
     )
     if upload is not None and st.session_state.get("input.upload_id") != upload.file_id:
