@@ -9,7 +9,8 @@ import streamlit as st
 from cnnviz import KERNELS, correlate2d_loop, flip_kernel
 from cnnviz.codegen import conv_code
 from cnnviz.plotting import DIVERGING_MAPS
-from ui import cache, conv, stepper, views
+from cnnviz.questions import conv_shape_question
+from ui import cache, conv, quiz, stepper, views
 from ui.boot import run_under_app
 from ui.kernel_editor import kernel_editor
 from ui.lessons import next_step
@@ -69,7 +70,22 @@ if not np.isfinite(matrix).all():
 kernel = matrix if summed else matrix[0]
 kernel = flip_kernel(kernel).copy() if settings.flip else kernel
 
-st.subheader("3. The output size")
+st.subheader("3. Predict, then check: the output size")
+try:
+    question = conv_shape_question(
+        image.shape[-2],
+        image.shape[-1],
+        kernel.shape[-2:],
+        settings.stride,
+        settings.padding,
+        settings.dilation,
+        seed=quiz.seed("conv"),
+    )
+except ValueError:
+    question = None  # no output at all: the formula below explains why
+if question is not None:
+    with st.container(border=True):
+        quiz.ask("conv", question)
 height, width = image.shape[-2:]
 out_shape = conv.formula(height, width, *kernel.shape[-2:], settings)
 if out_shape is None:

@@ -84,7 +84,7 @@ st.markdown(
 pooling.shift_test(picked, kernel, settings)
 
 st.subheader("9. Predict, then reveal")
-pooling.quiz(values, settings, out_shape)
+pooling.question(values, settings, out_shape)
 
 with st.expander("How is this computed? The code"):
     st.markdown(

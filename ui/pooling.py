@@ -3,7 +3,6 @@ pooling, the convolution -> ReLU -> pooling pipeline, the shift test and the que
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,7 +15,7 @@ from cnnviz.invariance import DIRECTIONS, ShiftEffect, shift_effects
 from cnnviz.plotting import colorize, figure_png, image_to_rgb, number_grid
 from cnnviz.questions import Question, pool_formula, pool_shape_question, winner_question
 from cnnviz.shapes import leftover, output_size
-from ui import cache, views
+from ui import cache, quiz, views
 
 MODES = {"max": "Max pooling", "avg": "Average pooling"}
 SOURCES = {"picture": "The picture itself", "feature": "A feature map (convolution + ReLU)"}
@@ -603,14 +602,6 @@ def shift_test(picked, kernel: str, s: PoolSettings) -> None:
 # --- 8. the question ---------------------------------------------------------------------------
 
 
-def _next_question() -> None:
-    st.session_state["pool.quiz_seed"] = st.session_state.get("pool.quiz_seed", 0) + 1
-
-
-def _reveal(digest: str) -> None:
-    st.session_state["pool.revealed"] = digest
-
-
 def _inside_windows(n: int, k: int, stride: int, pad: int, out_n: int) -> list[int]:
     """Output indices whose window holds no padding."""
     return [i for i in range(out_n) if i * stride - pad >= 0 and i * stride - pad + k <= n]
@@ -655,7 +646,7 @@ def build_question(kind: str, values: np.ndarray, s: PoolSettings, out_shape, se
     return question, " ".join(notes)
 
 
-def quiz(values: np.ndarray, s: PoolSettings, out_shape) -> Question:
+def question(values: np.ndarray, s: PoolSettings, out_shape) -> Question:
     """Pick a question kind, predict, then see the answer and why."""
     kind = st.segmented_control(
         "Ask about",
@@ -667,28 +658,6 @@ def quiz(values: np.ndarray, s: PoolSettings, out_shape) -> Question:
         persist_state="session",
         bind="query-params",
     )
-    seed = st.session_state.setdefault("pool.quiz_seed", 0)
-    q, note = build_question(kind or "shape", values, s, out_shape, seed)
-    digest = hashlib.sha256("|".join([q.prompt, *q.choices]).encode()).hexdigest()[:12]
-    st.markdown(q.prompt)
-    if note:
-        st.caption(note)
-    pick = st.radio(
-        "Your prediction", q.choices, index=None, key=f"pool.answer.{digest}", horizontal=True
-    )
-    with st.container(horizontal=True):
-        st.button("New question", key="pool.new_question", on_click=_next_question)
-        st.button("Reveal the answer", key="pool.reveal", on_click=_reveal, args=(digest,))
-    if pick is not None and q.is_correct(pick):
-        st.success(f"Right: **{q.answer}**.", icon=":material/check_circle:")
-    elif pick is not None:
-        st.error(
-            f"Not quite: you chose {pick}. The answer is **{q.answer}**.", icon=":material/cancel:"
-        )
-    elif st.session_state.get("pool.revealed") == digest:
-        st.info(f"The answer is **{q.answer}**.", icon=":material/visibility:")
-    else:
-        st.caption("Predict first: pick an answer, then the explanation appears.")
-        return q
-    st.markdown(q.why)
+    q, note = build_question(kind or "shape", values, s, out_shape, quiz.seed("pool"))
+    quiz.ask("pool", q, note)
     return q
