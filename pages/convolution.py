@@ -158,6 +158,9 @@ with st.expander("Compare with a second kernel"):
             caption=f"{KERNELS[other].title}: output {views.shape_text(second)}",
         )
 
+with st.expander("Convolution or cross-correlation? The flip"):
+    conv.flip_lesson(picked.key, image, kernel, settings)
+
 with st.expander("The same in PyTorch, and downloads"):
     st.code(
         conv_code(

@@ -224,3 +224,41 @@ def reached(height: int, width: int, kernel_shape, s: ConvSettings) -> tuple[int
             n + before + after - leftover(n, k, stride=st_, padding=(before, after), dilation=d)
         )
     return out[0], out[1]
+
+
+def flip_lesson(key: str, image: np.ndarray, kernel: np.ndarray, s: ConvSettings) -> None:
+    """Cross-correlation against true convolution on the current kernel, with the difference."""
+    as_typed = kernel if not s.flip else kernel[..., ::-1, ::-1]
+    flipped = as_typed[..., ::-1, ::-1]
+    left, middle, right = st.columns(3)
+    first = as_typed if as_typed.ndim == 2 else as_typed[0]
+    left.image(cache.png("number_grid", first, title="The kernel as typed"), width="stretch")
+    middle.image(
+        cache.png(
+            "number_grid", flipped if flipped.ndim == 2 else flipped[0], title="Rotated by 180°"
+        ),
+        width="stretch",
+    )
+    options = {**s.options(), "bias": 0.0}
+    try:
+        a = cache.correlate(key, image, np.ascontiguousarray(as_typed), **options)
+        b = cache.correlate(key, image, np.ascontiguousarray(flipped), **options)
+    except ValueError:
+        return
+    gap = float(np.abs(a - b).max())
+    with right:
+        st.markdown(
+            "A CNN layer computes **cross-correlation**: it lays the kernel on the picture as "
+            "typed. Mathematics' **convolution** rotates the kernel by 180° first. The switch "
+            "*Flip kernel* above chooses."
+        )
+        if gap < 1e-6:
+            st.info(
+                "This kernel looks the same rotated, so both give the same output. Try "
+                "Sobel x or Emboss to see a difference."
+            )
+        else:
+            st.warning(
+                f"Here the two outputs differ by up to {gap:.4f}: for this kernel the "
+                "choice matters (Sobel x even changes sign)."
+            )

@@ -200,3 +200,10 @@ def test_question_is_answerable_from_the_page(page):
     assert any(s.value.startswith("Right") for s in page.success)
     page.button(key="conv.new_question").click().run()
     assert not page.exception
+
+
+def test_flip_lesson_shows_the_difference(page):
+    """Sobel x differs from its rotation; the identity does not."""
+    assert any("differ by up to" in w.value for w in page.warning)
+    page.selectbox(key="conv.preset").set_value("identity").run()
+    assert any("looks the same rotated" in i.value for i in page.info)
