@@ -1,0 +1,262 @@
+"""Train and evaluate a model on uint8 images; ``python -m cnnviz.train`` makes the shipped weights.
+
+The exact commands that made the shipped files are in assets/README.md and
+``cnnviz.weights.TRAIN_COMMANDS``; for example::
+
+    python -m cnnviz.train --dataset mnist --epochs 10 --seed 0 --threads 1 --out assets/
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import shlex
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from cnnviz.data import DATA_DIR_ENV, DATASETS, DatasetError, load_dataset
+from cnnviz.model import CNN, LESSON_CNN, count_parameters, to_tensor
+from cnnviz.weights import save_model
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train: schedule, regularisation and augmentation."""
+
+    epochs: int = 15  # full passes over the training images
+    batch_size: int = 128  # images per optimisation step
+    lr: float = 3e-3  # peak learning rate of the one-cycle schedule (AdamW)
+    weight_decay: float = 1e-4  # AdamW's decoupled weight decay
+    label_smoothing: float = 0.0  # share of the target spread over the other classes
+    seed: int = 0  # seeds the data order, the augmentation and dropout
+    shift: int = 2  # random translation by up to this many pixels each way (0 = off)
+    hflip: bool = False  # random left-right mirror: fine for clothes, wrong for digits
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0 or self.shift < 0:
+            raise ValueError("epochs, batch_size and lr must be positive, shift not negative")
+
+
+@dataclass(frozen=True)
+class TrainProgress:
+    """What a progress callback receives after each optimisation step."""
+
+    step: int  # optimisation steps done so far (1-based)
+    total_steps: int  # steps planned (after max_steps)
+    epoch: int  # current epoch (1-based)
+    loss: float  # mean training loss of this epoch so far
+    accuracy: float  # training accuracy of this epoch so far, in [0, 1]
+    elapsed: float  # seconds since training started
+
+
+@dataclass
+class History:
+    """What happened during :func:`train`."""
+
+    loss: list[float] = field(default_factory=list)  # training loss of every step
+    accuracy: list[float] = field(default_factory=list)  # batch accuracy of every step
+    epoch_loss: list[float] = field(default_factory=list)  # mean loss of each finished epoch
+    epoch_accuracy: list[float] = field(default_factory=list)  # accuracy of each epoch
+    steps: int = 0  # optimisation steps taken
+    seconds: float = 0.0  # wall-clock training time
+    stopped: bool = False  # True when should_stop() ended training early
+
+
+def augment(x: torch.Tensor, shift: int, hflip: bool, generator: torch.Generator) -> torch.Tensor:
+    """Shift each image of ``(N, 1, H, W)`` by up to ``shift`` pixels (zeros fill in) and
+    mirror about half of them when ``hflip``."""
+    n, _, h, w = x.shape
+    if shift:
+        padded = F.pad(x, (shift, shift, shift, shift))  # (N, 1, H + 2s, W + 2s)
+        dy, dx = torch.randint(0, 2 * shift + 1, (2, n, 1), generator=generator)
+        rows = dy + torch.arange(h)  # (N, H) rows each image is cropped from
+        cols = dx + torch.arange(w)  # (N, W)
+        x = padded[torch.arange(n)[:, None, None], 0, rows[:, :, None], cols[:, None, :]][:, None]
+    if hflip:
+        flip = torch.rand(n, generator=generator) < 0.5
+        x = torch.where(flip[:, None, None, None], x.flip(-1), x)
+    return x
+
+
+def train(
+    model: nn.Module,
+    images: np.ndarray,
+    labels: np.ndarray,
+    config: TrainConfig = TrainConfig(),
+    *,
+    progress: Callable[[TrainProgress], None] | None = None,
+    max_steps: int | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> History:
+    """Train ``model`` in place on uint8 ``images`` ``(N, H, W)`` with int ``labels`` ``(N,)``.
+
+    AdamW with a one-cycle learning rate, shuffled batches and optional shift/flip augmentation.
+    Same model init + same config -> same result. Returns with the model in ``eval()`` mode.
+    """
+    x_all = torch.as_tensor(np.array(images))  # a private, writable copy
+    y_all = torch.as_tensor(np.asarray(labels), dtype=torch.int64)
+    if x_all.ndim != 3 or len(x_all) != len(y_all) or len(x_all) == 0:
+        raise ValueError(
+            f"expected images (N, H, W) and labels (N,), got {tuple(x_all.shape)} and "
+            f"{tuple(y_all.shape)}"
+        )
+    steps_per_epoch = -(-len(x_all) // config.batch_size)
+    total = config.epochs * steps_per_epoch
+    if max_steps is not None:
+        total = max(1, min(total, max_steps))
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=config.lr, weight_decay=config.weight_decay
+    )
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, config.lr, total_steps=total)
+    generator = torch.Generator().manual_seed(config.seed)
+
+    def batches():
+        """``(epoch, x (B, 1, H, W) channels-last, y (B,))`` in a seeded order."""
+        for epoch in range(1, config.epochs + 1):
+            for index in torch.randperm(len(x_all), generator=generator).split(config.batch_size):
+                x = augment(to_tensor(x_all[index]), config.shift, config.hflip, generator)
+                yield epoch, x.contiguous(memory_format=torch.channels_last), y_all[index]
+
+    history = History()
+    totals: dict[int, list[float]] = {}  # epoch -> [loss sum, correct, seen]
+    start = time.perf_counter()
+    model.to(memory_format=torch.channels_last)
+    model.train()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(config.seed)  # dropout draws from the global generator
+        for epoch, x, y in batches():
+            logits = model(x)
+            loss = F.cross_entropy(logits, y, label_smoothing=config.label_smoothing)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            hits = int((logits.argmax(1) == y).sum())
+            history.loss.append(loss.item())
+            history.accuracy.append(hits / len(y))
+            history.steps += 1
+            sums = totals.setdefault(epoch, [0.0, 0, 0])
+            sums[0] += loss.item() * len(y)
+            sums[1] += hits
+            sums[2] += len(y)
+            if progress is not None:
+                elapsed = time.perf_counter() - start
+                mean_loss, accuracy = sums[0] / sums[2], sums[1] / sums[2]
+                progress(TrainProgress(history.steps, total, epoch, mean_loss, accuracy, elapsed))
+            history.stopped = should_stop is not None and bool(should_stop())
+            if history.steps >= total or history.stopped:
+                break
+    history.epoch_loss = [loss_sum / seen for loss_sum, _, seen in totals.values()]
+    history.epoch_accuracy = [correct / seen for _, correct, seen in totals.values()]
+    model.to(memory_format=torch.contiguous_format)
+    model.eval()
+    history.seconds = time.perf_counter() - start
+    return history
+
+
+@torch.inference_mode()
+def evaluate(
+    model: nn.Module, images: np.ndarray, labels: np.ndarray, *, batch_size: int = 1000
+) -> tuple[float, np.ndarray]:
+    """Accuracy in [0, 1] and predicted classes int64 ``(N,)`` for uint8 ``images`` ``(N, H, W)``.
+
+    Runs the model in ``eval()`` mode and leaves it that way.
+    """
+    model.eval()
+    # A channels-last copy runs convolutions faster on CPU and leaves a shared model untouched.
+    fast = copy.deepcopy(model).to(memory_format=torch.channels_last)
+    x_all = torch.as_tensor(np.array(images))
+    predictions = torch.cat(
+        [fast(to_tensor(chunk)).argmax(1) for chunk in x_all.split(batch_size)]
+    ).numpy()
+    accuracy = float((predictions == np.asarray(labels)).mean()) if len(predictions) else 0.0
+    return accuracy, predictions
+
+
+def _parser() -> argparse.ArgumentParser:
+    defaults = TrainConfig()
+    parser = argparse.ArgumentParser(
+        prog="python -m cnnviz.train",
+        description="Train the lesson CNN; write <dataset>-cnn.safetensors and its JSON card.",
+    )
+    parser.add_argument("--dataset", choices=DATASETS, default="fashion-mnist")
+    parser.add_argument("--epochs", type=int, default=defaults.epochs)
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    parser.add_argument("--lr", type=float, default=defaults.lr)
+    parser.add_argument("--weight-decay", type=float, default=defaults.weight_decay)
+    parser.add_argument("--label-smoothing", type=float, default=defaults.label_smoothing)
+    parser.add_argument("--shift", type=int, default=defaults.shift, help="max random shift (px)")
+    parser.add_argument("--hflip", action="store_true", help="random left-right mirror")
+    parser.add_argument("--max-steps", type=int, default=None, help="stop early (smoke tests)")
+    parser.add_argument("--data-dir", default=None, help=f"default: ${DATA_DIR_ENV} or a cache")
+    parser.add_argument("--out", default="assets/", help="folder for the weights and card")
+    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Train, report the test accuracy and write the weights and their card."""
+    argv = sys.argv[1:] if argv is None else argv
+    args = _parser().parse_args(argv)
+    config = TrainConfig(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        weight_decay=args.weight_decay,
+        label_smoothing=args.label_smoothing,
+        seed=args.seed,
+        shift=args.shift,
+        hflip=args.hflip,
+    )
+    try:
+        images, labels = load_dataset(args.dataset, "train", root=args.data_dir)
+        test_images, test_labels = load_dataset(args.dataset, "test", root=args.data_dir)
+    except DatasetError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    torch.set_num_threads(args.threads)
+    pixels = images / 255.0
+    torch.manual_seed(args.seed)  # the weight initialisation
+    model = CNN(LESSON_CNN, mean=float(pixels.mean()), std=float(pixels.std()))
+    print(f"{args.dataset}: {len(images)} training images, {count_parameters(model)} parameters")
+
+    def report(p: TrainProgress) -> None:
+        if p.step % 100 == 0 or p.step == p.total_steps:
+            print(
+                f"epoch {p.epoch} step {p.step}/{p.total_steps} loss {p.loss:.4f} "
+                f"train accuracy {p.accuracy:.4f} {p.elapsed:.0f}s",
+                flush=True,
+            )
+
+    history = train(model, images, labels, config, progress=report, max_steps=args.max_steps)
+    accuracy, _ = evaluate(model, test_images, test_labels)
+    print(f"test accuracy {accuracy:.4f} after {history.steps} steps in {history.seconds:.0f}s")
+    card = save_model(
+        model,
+        args.dataset,
+        out_dir=args.out,
+        card={
+            "command": shlex.join(["python", "-m", "cnnviz.train", *argv]),
+            "epochs": args.epochs,
+            "seed": args.seed,
+            "steps": history.steps,
+            "test_accuracy": round(accuracy, 4),
+            "test_images": len(test_images),
+            "training_seconds": round(history.seconds, 1),
+            "training": asdict(config),
+        },
+    )
+    print(f"wrote {args.out} ({card['weights_file']}, sha256 {card['sha256']})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

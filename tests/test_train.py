@@ -1,0 +1,167 @@
+"""Training loop, evaluation and the ``python -m cnnviz.train`` command."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from cnnviz.data import dataset_available
+from cnnviz.model import CNN, CNNConfig
+from cnnviz.train import History, TrainConfig, TrainProgress, augment, evaluate, main, train
+from cnnviz.weights import file_sha256, load_model
+
+REPO = Path(__file__).resolve().parent.parent
+TINY = CNNConfig(channels=(4,), dense=16, dropout=0.0)
+
+
+def bars(n: int = 64, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """uint8 ``(n, 28, 28)`` noisy images: class 0 a vertical bar, class 1 a horizontal bar."""
+    rng = np.random.default_rng(seed)
+    images = rng.integers(0, 60, (n, 28, 28)).astype(np.uint8)
+    labels = np.arange(n) % 2
+    images[labels == 0, 4:24, 12:16] = 255
+    images[labels == 1, 12:16, 4:24] = 255
+    return images, labels
+
+
+def fresh(seed: int = 0, config: CNNConfig = TINY) -> CNN:
+    """A new CNN with weights drawn from ``seed``."""
+    torch.manual_seed(seed)
+    return CNN(config, mean=0.2, std=0.3)
+
+
+def test_a_few_steps_learn_the_bars():
+    """Forty steps on two easy classes cut the loss and classify them all."""
+    images, labels = bars()
+    model = fresh()
+    history = train(model, images, labels, TrainConfig(epochs=10, batch_size=16, lr=1e-2))
+    assert history.steps == 40 and len(history.epoch_loss) == 10
+    assert history.epoch_loss[-1] < 0.5 * history.epoch_loss[0]
+    accuracy, predictions = evaluate(model, images, labels)
+    assert accuracy == 1.0 and predictions.dtype == np.int64 and predictions.shape == (64,)
+
+
+def test_same_seed_same_result():
+    """Same init and config give identical losses and weights; another seed does not."""
+    images, labels = bars()
+    config = TrainConfig(epochs=2, batch_size=16, seed=3, hflip=True)
+    runs = []
+    for _ in range(2):
+        model = fresh(config=CNNConfig(channels=(4,), dense=16, dropout=0.5))
+        runs.append((train(model, images, labels, config), model.state_dict()))
+    (first, weights), (second, again) = runs
+    assert first.loss == second.loss
+    for key in weights:
+        torch.testing.assert_close(weights[key], again[key], rtol=0, atol=0)
+    other = train(fresh(), images, labels, TrainConfig(epochs=2, batch_size=16, seed=4))
+    assert other.loss != first.loss
+
+
+def test_progress_and_step_limit():
+    """``max_steps`` caps the steps and progress sees each one, numbered from 1."""
+    images, labels = bars()
+    seen: list[TrainProgress] = []
+    history = train(
+        fresh(), images, labels, TrainConfig(batch_size=8), progress=seen.append, max_steps=5
+    )
+    assert history.steps == 5 and [p.step for p in seen] == [1, 2, 3, 4, 5]
+    assert {p.total_steps for p in seen} == {5} and seen[-1].epoch == 1
+    assert all(0 <= p.accuracy <= 1 and p.loss > 0 and p.elapsed >= 0 for p in seen)
+
+
+def test_should_stop_ends_training():
+    """When ``should_stop()`` turns true, training stops after that step and says so."""
+    images, labels = bars()
+    asked = []
+
+    def should_stop() -> bool:
+        asked.append(True)
+        return len(asked) == 4
+
+    history = train(fresh(), images, labels, TrainConfig(batch_size=8), should_stop=should_stop)
+    assert isinstance(history, History) and history.stopped and history.steps == 4
+
+
+def test_training_leaves_the_model_in_eval_and_contiguous():
+    """After training the model is in eval mode with ordinary (NCHW) weight layout."""
+    images, labels = bars()
+    model = fresh()
+    train(model, images, labels, max_steps=2)
+    assert not model.training and model.conv1.weight.is_contiguous()
+
+
+def test_mismatched_inputs_are_rejected():
+    """Images and labels of different lengths raise ValueError."""
+    images, labels = bars()
+    with pytest.raises(ValueError, match=r"\(N, H, W\)"):
+        train(fresh(), images, labels[:-1])
+
+
+def test_augment_shifts_without_losing_the_object():
+    """Shifts move a centred object by at most ``shift`` pixels and keep every pixel of it."""
+    x = torch.zeros(16, 1, 28, 28)
+    x[:, :, 10:18, 12:16] = 1.0
+    moved = augment(x, 2, False, torch.Generator().manual_seed(0))
+    assert moved.shape == x.shape
+    torch.testing.assert_close(moved.sum(dim=(1, 2, 3)), x.sum(dim=(1, 2, 3)))
+    assert not torch.equal(moved, x)
+    rows = moved[:, 0].sum(2).nonzero()[:, 1]
+    assert rows.min() >= 8 and rows.max() <= 19
+    torch.testing.assert_close(augment(x, 0, False, torch.Generator()), x)
+
+
+def test_augment_flip_mirrors_some_images():
+    """With ``hflip`` some images come out mirrored and the rest unchanged."""
+    x = torch.zeros(32, 1, 28, 28)
+    x[..., :5] = 1.0
+    out = augment(x, 0, True, torch.Generator().manual_seed(0))
+    mirrored = (out == x.flip(-1)).flatten(1).all(1)
+    same = (out == x).flatten(1).all(1)
+    assert bool((mirrored ^ same).all()) and 0 < int(mirrored.sum()) < 32
+
+
+@pytest.mark.data
+def test_command_line_smoke_run(data_dir, tmp_path):
+    """A 5-step ``python -m cnnviz.train`` run writes weights and a card that load_model accepts."""
+    if not dataset_available("mnist", root=data_dir):
+        pytest.skip(f"mnist not found in {data_dir}")
+    command = [
+        sys.executable,
+        "-m",
+        "cnnviz.train",
+        "--dataset",
+        "mnist",
+        "--epochs",
+        "1",
+        "--seed",
+        "1",
+        "--max-steps",
+        "5",
+        "--data-dir",
+        str(data_dir),
+        "--out",
+        str(tmp_path),
+    ]
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "test accuracy" in done.stdout
+    card = json.loads((tmp_path / "mnist-cnn.json").read_text())
+    assert card["steps"] == 5 and card["seed"] == 1 and card["dataset"] == "mnist"
+    assert card["sha256"] == file_sha256(tmp_path / "mnist-cnn.safetensors")
+    assert card["command"].startswith("python -m cnnviz.train --dataset mnist")
+    model = load_model("mnist", assets_dir=tmp_path)
+    assert not model.training and model(torch.rand(2, 1, 28, 28)).shape == (2, 10)
+
+
+def test_command_line_without_data_explains_and_fails(tmp_path, capsys):
+    """Without the data, the command exits with status 2 and says how to get it."""
+    status = main(["--dataset", "mnist", "--data-dir", str(tmp_path), "--out", str(tmp_path)])
+    assert status == 2
+    assert "CNNVIZ_DATA_DIR" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
