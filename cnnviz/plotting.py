@@ -164,3 +164,26 @@ def figure_png(fig: Figure, dpi: int = 110) -> bytes:
     buffer = BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
     return buffer.getvalue()
+
+
+def kernel_gallery(
+    kernels: np.ndarray, *, chosen: int | None = None, cmap: str = "RdBu_r"
+) -> Figure:
+    """All ``(C, kh, kw)`` kernels as small heatmaps numbered 0..C-1, ``chosen`` outlined."""
+    count = len(kernels)
+    cols = min(8, count)
+    rows = -(-count // cols)
+    fig = Figure(figsize=(cols * 0.9, rows * 1.0))
+    limit = symmetric_limit(np.asarray(kernels))
+    for i, kernel in enumerate(kernels):
+        ax = fig.add_subplot(rows, cols, i + 1)
+        ax.imshow(kernel, cmap=cmap, vmin=-limit, vmax=limit)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(str(i), fontsize=9, fontweight="bold" if i == chosen else "normal")
+        if i == chosen:
+            for side in ax.spines.values():
+                side.set_edgecolor("#ffb000")
+                side.set_linewidth(4)
+    fig.tight_layout(pad=0.3)
+    return fig

@@ -262,3 +262,20 @@ def flip_lesson(key: str, image: np.ndarray, kernel: np.ndarray, s: ConvSettings
                 f"Here the two outputs differ by up to {gap:.4f}: for this kernel the "
                 "choice matters (Sobel x even changes sign)."
             )
+
+
+def learned_kernels() -> dict[str, np.ndarray]:
+    """First-layer kernels of each shipped network, by title; a damaged file is left out."""
+    from cnnviz.weights import MODEL_NAMES, WeightsError
+    from ui import models
+
+    found = {}
+    for name in MODEL_NAMES:
+        try:
+            found[f"Trained on {models.SUBJECTS[name]}"] = models.first_layer_kernels(name)
+        except WeightsError:
+            st.caption(
+                f"The trained network for {models.SUBJECTS[name]} could not be loaded: "
+                "its learned kernels are not offered. The Inside a CNN page says why."
+            )
+    return found

@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from cnnviz import KERNELS, flip_kernel
+from ui import cache
 
 CHANNEL_NAMES = ("red", "green", "blue")
 
@@ -79,11 +80,73 @@ def _resize_base(p: str) -> None:
     _set_base(p, _resize(np.nan_to_num(_edited(p)), rows, cols))
 
 
-def kernel_editor(p: str, *, channels: int) -> np.ndarray:
-    """Preset picker, size, buttons and editable matrix; returns ``(channels, kh, kw)``.
+def _load_learned(p: str, channels: int, learned: dict[str, np.ndarray]) -> None:
+    kernels = learned.get(st.session_state.get(f"{p}.model"), next(iter(learned.values())))
+    index = min(st.session_state.get(f"{p}.learned", 0), len(kernels) - 1)
+    _set_base(p, np.repeat(kernels[index][None], channels, axis=0))
+    st.session_state[f"{p}.rows"], st.session_state[f"{p}.cols"] = kernels.shape[-2:]
 
-    The result may contain NaN where a cell was emptied: the caller explains that.
+
+def _learned_picker(p: str, channels: int, learned: dict[str, np.ndarray]) -> None:
+    """Choose a trained network and one of its first-layer kernels, shown in a gallery."""
+    args = (p, channels, learned)
+    model = st.selectbox(
+        "Trained network",
+        list(learned),
+        key=f"{p}.model",
+        on_change=_load_learned,
+        args=args,
+        persist_state="session",
+        bind="query-params",
+    )
+    kernels = learned[model]
+    index = st.slider(
+        "Kernel number",
+        0,
+        len(kernels) - 1,
+        value=0,
+        key=f"{p}.learned",
+        on_change=_load_learned,
+        args=args,
+        persist_state="session",
+        bind="query-params",
+    )
+    st.image(
+        cache.png("kernel_gallery", kernels, chosen=index),
+        width="stretch",
+        caption=f"The {len(kernels)} kernels the network's first layer learned by itself",
+    )
+    st.caption("Nobody typed these numbers: training found them. Many look like edge finders.")
+
+
+def kernel_editor(
+    p: str, *, channels: int, learned: dict[str, np.ndarray] | None = None
+) -> np.ndarray:
+    """Preset or learned kernel, size, buttons and editable matrix; returns ``(channels, kh, kw)``.
+
+    ``learned`` maps a network's title to its first-layer kernels ``(C, kh, kw)``; when given,
+    the student can start from one of them. The result may contain NaN where a cell was
+    emptied: the caller explains that.
     """
+    source = "preset"
+    if learned:
+        source = st.segmented_control(
+            "Start from",
+            ["preset", "learned"],
+            default="preset",
+            key=f"{p}.source",
+            required=True,
+            persist_state="session",
+            bind="query-params",
+            format_func={"preset": "A preset", "learned": "A kernel the CNN learned"}.get,
+            on_change=lambda: (
+                _load_learned(p, channels, learned)
+                if st.session_state[f"{p}.source"] == "learned"
+                else _load_preset(p, channels)
+            ),
+        )
+    if source == "learned":
+        _learned_picker(p, channels, learned)
     preset = st.selectbox(
         "Start from a preset",
         list(KERNELS),
@@ -94,8 +157,10 @@ def kernel_editor(p: str, *, channels: int) -> np.ndarray:
         args=(p, channels),
         persist_state="session",
         bind="query-params",
+        disabled=source == "learned",
     )
-    st.caption(KERNELS[preset].explanation)
+    if source == "preset":
+        st.caption(KERNELS[preset].explanation)
     base = st.session_state.get(f"{p}.base")
     if base is None:
         shared = decode(st.query_params.get(f"{p}.kernel", ""))
@@ -118,9 +183,12 @@ def kernel_editor(p: str, *, channels: int) -> np.ndarray:
         ],
         strict=True,
     ):
-        callback = (
-            (_load_preset, (p, channels)) if operation == "reset" else (_apply, (p, operation))
+        reset = (
+            (_load_learned, (p, channels, learned))
+            if source == "learned"
+            else (_load_preset, (p, channels))
         )
+        callback = reset if operation == "reset" else (_apply, (p, operation))
         column.button(
             label,
             key=f"{p}.button_{operation}",

@@ -207,3 +207,19 @@ def test_flip_lesson_shows_the_difference(page):
     assert any("differ by up to" in w.value for w in page.warning)
     page.selectbox(key="conv.preset").set_value("identity").run()
     assert any("looks the same rotated" in i.value for i in page.info)
+
+
+def test_learned_kernel_from_the_trained_cnn(page):
+    """A first-layer kernel of the shipped CNN can be put on the picture, numbers and all."""
+    from cnnviz.weights import load_model
+
+    page.segmented_control(key="conv.source").set_value("learned").run()
+    page.slider(key="conv.learned").set_value(5).run()
+    assert shape_after(page, "Kernel") == (3, 3)
+    expected = load_model("fashion-mnist").conv1.weight[5, 0].detach().numpy()
+    image = torch.tensor(PHOTO / 255, dtype=torch.float32)[None, None]
+    out = F.conv2d(image, torch.tensor(expected)[None, None])[0, 0]
+    low, high = values_range(page)
+    assert (low, high) == pytest.approx((float(out.min()), float(out.max())), abs=1e-3)
+    page.button(key="conv.button_reset").click().run()
+    assert values_range(page) == pytest.approx((low, high), abs=1e-4)
