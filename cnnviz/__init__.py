@@ -47,3 +47,25 @@ __all__ = [
     "pool2d",
     "same_padding",
 ]
+
+# The network half needs torch, which takes seconds to import: load it on first use, so
+# `import cnnviz` stays quick for the numpy lessons. `from cnnviz import load_model` works.
+_LAZY = {
+    "load_dataset": "cnnviz.data", "download_dataset": "cnnviz.data",
+    "dataset_available": "cnnviz.data", "DatasetError": "cnnviz.data",
+    "CLASS_NAMES": "cnnviz.data",
+    "CNN": "cnnviz.model", "CNNConfig": "cnnviz.model", "LESSON_CNN": "cnnviz.model",
+    "MLP": "cnnviz.model", "feature_maps": "cnnviz.model", "layer_shapes": "cnnviz.model",
+    "TrainConfig": "cnnviz.train", "train": "cnnviz.train", "evaluate": "cnnviz.train",
+    "load_model": "cnnviz.weights", "WeightsError": "cnnviz.weights",
+    "MODEL_NAMES": "cnnviz.weights",
+}  # fmt: skip
+__all__ += list(_LAZY)
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'cnnviz' has no attribute {name!r}")
