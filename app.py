@@ -14,6 +14,7 @@ PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("pages/convolution.py", title="Convolution", icon=":material/blur_on:"),
     st.Page("pages/pooling.py", title="Pooling", icon=":material/grid_view:"),
+    st.Page("pages/inside_cnn.py", title="Inside a CNN", icon=":material/hub:"),
     st.Page("pages/glossary.py", title="Glossary", icon=":material/menu_book:"),
 ]
 

@@ -1,0 +1,63 @@
+"""Inside a CNN: a trained network's every layer, its kernels, one map up close, and its answer."""
+
+import streamlit as st
+
+from ui import inside
+from ui.boot import run_under_app
+from ui.lessons import next_step
+
+run_under_app()
+
+st.title("Inside a CNN")
+st.markdown(
+    "A trained [CNN](/glossary#cnn) stacks what you met on the other pages. Each "
+    "[convolution](/glossary#convolution) layer slides many learned "
+    "[kernels](/glossary#kernel-filter) over its input and makes one "
+    "[feature map](/glossary#feature-map) per kernel; [ReLU](/glossary#relu) keeps the "
+    "positive numbers and [max pooling](/glossary#max-pooling) halves the size. Then "
+    "[flatten](/glossary#flatten) lays the maps in one row and "
+    "[dense layers](/glossary#dense-layer-fully-connected) turn them into one score per class. "
+    "Give the network a picture and follow it through."
+)
+
+st.subheader("1. The network and the picture")
+chosen = inside.choose_model()
+if chosen is None:
+    st.stop()
+picture = inside.choose_picture(chosen)
+if picture is None:
+    st.stop()
+if picture.steps is not None:
+    inside.show_steps(picture.steps)
+
+result = inside.run(chosen, picture)
+st.subheader("2. What comes out: one probability per class")
+inside.show_prediction(chosen, picture, result)
+
+st.subheader("3. Every layer's feature maps")
+st.markdown(
+    "Each small square is one feature map: where it is red (after ReLU: bright), the picture "
+    "has the pattern its kernel looks for. Scroll down the layers: ReLU wipes out the "
+    "negative (blue) numbers, pooling keeps the strongest and halves each side, and the next "
+    "convolution combines all the maps into new ones."
+)
+inside.show_layers(chosen, picture, result)
+
+st.subheader("4. The kernels the network learned")
+st.markdown(
+    "Nobody typed these numbers: training found them. The first layer's kernels look at "
+    "pixels, often like the edge detectors on the Convolution page; the second layer's "
+    "kernels look at the first layer's maps, one slice per map."
+)
+inside.show_kernels(chosen)
+
+st.subheader("5. One feature map up close")
+inside.channel_close_up(chosen, picture, result)
+
+st.subheader("6. Flatten and the dense layers")
+inside.show_dense(chosen, picture, result)
+
+st.subheader("7. Where did the network look?")
+inside.show_saliency(chosen, picture, result)
+
+next_step("pages/inside_cnn.py")
