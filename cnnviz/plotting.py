@@ -94,27 +94,12 @@ def _short(value: float, decimals: int) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def number_grid(
-    values: np.ndarray,
-    *,
-    title: str = "",
-    cmap: str = "RdBu_r",
-    highlight: np.ndarray | None = None,
-    limits: tuple[float, float] | None = None,
-    decimals: int = 2,
-    cell_inches: float = 0.55,
-) -> Figure:
-    """A heatmap of a small ``(h, w)`` array with each number written in its cell.
-
-    ``highlight`` is an optional boolean ``(h, w)`` mask drawn with a thick outline.
-    """
-    values = np.asarray(values, dtype=np.float64)
+def _grid(ax, values, *, cmap, limits, highlight=None, decimals=2, title="") -> None:
+    """Draw ``values`` ``(h, w)`` on ``ax`` as coloured cells with their numbers written in."""
     h, w = values.shape
     if limits is None:
         m = symmetric_limit(values)
         limits = (-m, m)
-    fig = Figure(figsize=(max(2.2, w * cell_inches + 0.6), max(1.6, h * cell_inches + 0.6)))
-    ax = fig.add_subplot()
     ax.imshow(values, cmap=cmap, vmin=limits[0], vmax=limits[1])
     size = 14 if max(h, w) <= 5 else 10 if max(h, w) <= 9 else 7
     norm = plt.Normalize(*limits)
@@ -138,6 +123,55 @@ def number_grid(
     ax.tick_params(labelsize=9)
     if title:
         ax.set_title(title, fontsize=12)
+
+
+def number_grid(
+    values: np.ndarray,
+    *,
+    title: str = "",
+    cmap: str = "RdBu_r",
+    highlight: np.ndarray | None = None,
+    limits: tuple[float, float] | None = None,
+    decimals: int = 2,
+    cell_inches: float = 0.55,
+) -> Figure:
+    """A heatmap of a small ``(h, w)`` array with each number written in its cell.
+
+    ``highlight`` is an optional boolean ``(h, w)`` mask drawn with a thick outline.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    h, w = values.shape
+    fig = Figure(figsize=(max(2.2, w * cell_inches + 0.6), max(1.6, h * cell_inches + 0.6)))
+    _grid(
+        fig.add_subplot(),
+        values,
+        cmap=cmap,
+        limits=limits,
+        highlight=highlight,
+        decimals=decimals,
+        title=title,
+    )
+    fig.tight_layout()
+    return fig
+
+
+def worked_window(patch: np.ndarray, weights: np.ndarray, products: np.ndarray) -> Figure:
+    """Input under the window, kernel and products side by side, one row per channel.
+
+    Each argument is ``(C, kh, kw)``; input values are drawn in grey on a 0..1 scale.
+    """
+    channels, h, w = patch.shape
+    fig = Figure(figsize=(3 * max(2.2, w * 0.55 + 0.6), channels * max(1.8, h * 0.55 + 0.8)))
+    for c in range(channels):
+        label = f" (channel {c})" if channels > 1 else ""
+        panels = [
+            (patch[c], "gray", (0, 1), f"Input under the window{label}"),
+            (weights[c], "RdBu_r", None, "× kernel"),
+            (products[c], "RdBu_r", None, "= products"),
+        ]
+        for k, (values, cmap, limits, title) in enumerate(panels):
+            ax = fig.add_subplot(channels, 3, 3 * c + k + 1)
+            _grid(ax, np.asarray(values, np.float64), cmap=cmap, limits=limits, title=title)
     fig.tight_layout()
     return fig
 

@@ -1,7 +1,7 @@
 """Convolution: your image, any kernel, stride, padding, dilation, every output pixel explained."""
 
 import inspect
-from io import BytesIO
+from functools import partial
 
 import numpy as np
 import streamlit as st
@@ -171,15 +171,13 @@ with st.expander("The same in PyTorch, and downloads"):
         ),
         language="python",
     )
-    buffer = BytesIO()
-    np.save(buffer, out)
-    d1, d2 = st.columns(2)
+    d1, d2 = st.columns(2)  # the files are made only when a button is pressed
     d1.download_button(
-        "Output as .npy (exact numbers)", buffer.getvalue(), "output.npy", key="conv.npy"
+        "Output as .npy (exact numbers)", partial(cache.npy_of, out), "output.npy", key="conv.npy"
     )
     d2.download_button(
         "Output as PNG (the picture)",
-        cache.png_of(shown.picture),
+        partial(cache.png_of, shown.picture),
         "output.png",
         mime="image/png",
         key="conv.png",

@@ -51,6 +51,15 @@ def pool(key: str, _image: np.ndarray, size, **options) -> np.ndarray:
     return cnnviz.pool2d(_image, size, **options)
 
 
+def npy_of(array: np.ndarray) -> bytes:
+    """The exact numbers of ``array`` as a ``.npy`` file, for downloads."""
+    from io import BytesIO
+
+    buffer = BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
 def png_of(rgb: np.ndarray) -> bytes:
     """PNG bytes of a uint8 picture, for downloads."""
     from cnnviz.images import to_png_bytes

@@ -189,20 +189,7 @@ def step_table(image, kernel, row, col, channel, s: ConvSettings) -> float:
     patches = info.patch if info.patch.ndim == 3 else info.patch[None]
     weights = info.weights if info.weights.ndim == 3 else info.weights[None]
     products = info.products if info.products.ndim == 3 else info.products[None]
-    for c in range(len(patches)):
-        label = f" (channel {c})" if len(patches) > 1 else ""
-        cols = st.columns([1, 1, 1])
-        cols[0].image(
-            cache.png(
-                "number_grid",
-                patches[c],
-                title=f"Input under the window{label}",
-                cmap="gray",
-                limits=(0, 1),
-            )
-        )
-        cols[1].image(cache.png("number_grid", weights[c], title="× kernel"))
-        cols[2].image(cache.png("number_grid", products[c], title="= products"))
+    st.image(cache.png("worked_window", patches, weights, products), width="stretch")
     value = info.value
     terms = f"sum of products = {info.total:.4f}, plus bias {info.bias:g} = **{value:.4f}**"
     if s.relu:
