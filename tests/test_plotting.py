@@ -1,0 +1,66 @@
+"""Figure and picture builders (AppTest cannot look inside images, so they are tested here)."""
+
+import numpy as np
+import pytest
+
+from cnnviz.plotting import (
+    colorize,
+    enlarge,
+    figure_png,
+    image_to_rgb,
+    kernel_gallery,
+    mark_box,
+    number_grid,
+    worked_window,
+)
+
+
+def test_zero_is_white_and_signs_are_opposite_colours():
+    """The diverging scale is centred at 0: 0 is white, +m red, -m blue."""
+    rgb = colorize(np.array([[-2.0, 0.0, 2.0]]))
+    assert rgb[0, 1].tolist() == pytest.approx([247, 247, 247], abs=8)
+    assert rgb[0, 2, 0] > rgb[0, 2, 2] and rgb[0, 0, 2] > rgb[0, 0, 0]
+
+
+def test_image_to_rgb_handles_grey_and_colour():
+    """(H, W) and (3, H, W) in [0, 1] become (H, W, 3) uint8 with 1.0 -> 255."""
+    assert image_to_rgb(np.ones((2, 3))).shape == (2, 3, 3)
+    assert image_to_rgb(np.ones((3, 2, 3)))[0, 0].tolist() == [255, 255, 255]
+
+
+def test_mark_box_outlines_only_the_border():
+    """The box's border pixels change colour, its inside does not, and it clips at edges."""
+    rgb = np.zeros((10, 10, 3), np.uint8)
+    out = mark_box(rgb, 2, 2, 4, 4, color=(255, 0, 0))
+    assert out[2, 2].tolist() == [255, 0, 0] and out[5, 5].tolist() == [255, 0, 0]
+    assert out[3, 3].tolist() == [0, 0, 0]
+    assert mark_box(rgb, -3, 8, 6, 6).shape == rgb.shape  # partly outside: no error
+
+
+def test_enlarge_keeps_pixels_square():
+    """A 4x4 map is blown up by whole factors so each pixel stays a sharp block."""
+    big = enlarge(np.arange(16, dtype=np.uint8).reshape(4, 4, 1).repeat(3, -1), min_side=40)
+    assert big.shape[:2] == (40, 40)
+    assert (big[:10, :10] == 0).all()
+
+
+def test_number_grid_writes_every_number():
+    """A 3x3 grid shows nine numbers, written as a student would (no -0)."""
+    fig = number_grid(np.array([[0.5, -0.0001, 1], [2, 3, 4], [5, 6, 7]]))
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert texts[:3] == ["0.5", "0", "1"] and len(texts) == 9
+    assert figure_png(fig).startswith(b"\x89PNG")
+
+
+def test_worked_window_has_three_panels_per_channel():
+    """Input, kernel and products for each channel the kernel sums over."""
+    patch = np.random.default_rng(0).random((3, 2, 2))
+    fig = worked_window(patch, np.ones_like(patch), patch)
+    assert len(fig.axes) == 9
+    assert fig.axes[2].get_title() == "= products"
+
+
+def test_kernel_gallery_numbers_every_kernel():
+    """32 learned kernels give 32 small panels titled 0..31."""
+    fig = kernel_gallery(np.random.default_rng(1).standard_normal((32, 3, 3)), chosen=5)
+    assert [ax.get_title() for ax in fig.axes] == [str(i) for i in range(32)]
