@@ -122,3 +122,23 @@ def test_a_share_link_as_the_first_request_runs_under_the_app(browser):
         tab.close()
     finally:
         stop_server(process)
+
+
+def test_inside_a_cnn_predicts_an_uploaded_digit(server, page, tmp_path):
+    """Upload a photo of a written 3 to the digits network: the page names a prediction."""
+    from tests.test_preprocess import paper_digit
+
+    picture = tmp_path / "three.png"
+    Image.fromarray((paper_digit() * 255).astype(np.uint8)).save(picture)
+    page.goto(f"{server}/inside_cnn")
+    wait_until_idle(page)
+    page.get_by_text("Handwritten digits (MNIST)").click()
+    wait_until_idle(page)
+    page.get_by_text("Upload a picture").first.click()
+    wait_until_idle(page)
+    page.locator('input[type="file"]').set_input_files(str(picture))
+    prediction = page.get_by_text(re.compile(r"Prediction: \w+ \(\d+\.\d %\)")).first
+    prediction.wait_for()
+    assert "Prediction: 3" in prediction.inner_text()
+    assert_clean(page)
+    screenshot(page, "inside-upload")
