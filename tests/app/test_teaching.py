@@ -1,9 +1,21 @@
 """The teaching layer: glossary, lesson path, projector mode."""
 
+from pathlib import Path
+
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.glossary import GLOSSARY
 from tests.app.conftest import APP, open_page
+from ui.lessons import registered
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_glossary_term_links_to_a_registered_page():
+    """Each term names a page that exists and that app.py registers."""
+    for term in GLOSSARY.values():
+        assert (ROOT / term.page).exists(), term.page
+        assert term.page in registered(), term.page
 
 
 def test_glossary_page_lists_and_filters_terms():

@@ -1,0 +1,44 @@
+"""Train: a CNN and a dense network learn from the same images, live, side by side."""
+
+import streamlit as st
+
+from ui import training
+from ui.boot import run_under_app
+from ui.lessons import next_step
+
+run_under_app()
+
+st.title("Train")
+st.markdown(
+    "Train two networks yourself on the same images: a [CNN](/glossary#cnn), whose small "
+    "[kernels](/glossary#kernel-filter) slide over the picture, and a dense network (an "
+    "[MLP](/glossary#mlp)), which wires every pixel to every neuron and knows nothing about "
+    "neighbours. Choose the data and the CNN's layers, press **Train** and watch both learn; "
+    "then both are tested on images they have never seen."
+)
+plan = training.settings()
+if plan is None:
+    st.stop()
+splits = training.load_splits(plan.dataset)
+if splits is None:
+    st.stop()
+training.show_preview(plan, splits)
+
+st.subheader("5. The race")
+st.markdown(
+    "Which learns more from one pass over the images, and which is quicker? Measured on a "
+    "2-core computer with a plain optimiser, the dense network reached about 89 % in 25 s by "
+    "seeing the images about 20 times, while the lesson's CNN reached about 87 % in 30 s after "
+    "a little over one pass. Per pass the CNN wins; per second, on a CPU, it has to earn it. "
+    "The defaults here are chosen to let it: one conv block of 16 filters, 256 images per "
+    "step, and a learning rate that warms up and then cools down exactly when time runs out."
+)
+training.start_button(plan, splits)
+job = training.current_job()
+training.publish(job)
+if job is not None:
+    training.live(job)
+    training.results(job)
+training.run_log()
+
+next_step("pages/train.py")
