@@ -215,3 +215,84 @@ def winner_question(
             f"(Max pooling would keep {_number(largest, decimals)}.)"
         )
     return Question(prompt, _shuffled(answer, wrong, seed), answer, why)
+
+
+def _volume(shape: tuple[int, ...]) -> str:
+    return " × ".join(str(n) for n in shape)
+
+
+def layer_shape_question(
+    shapes: list[tuple[str, tuple[int, ...]]], *, kernel_size: int = 3, seed: int = 0
+) -> Question:
+    """What shape leaves one conv or pool layer of a network, given what goes in?
+
+    ``shapes`` is ``cnnviz.model.layer_shapes(config)``: ``[("input", (1, 28, 28)),
+    ("conv1", (32, 26, 26)), ...]``. Convolutions are ``kernel_size`` square, stride 1, no
+    padding; poolings 2 x 2 with stride 2.
+    """
+    steps = [
+        (shapes[i - 1], shapes[i])
+        for i in range(1, len(shapes))
+        if shapes[i][0].startswith(("conv", "pool"))
+    ]
+    (before_name, before), (name, after) = steps[seed % len(steps)]
+    channels, side = before[0], before[1]
+    if name.startswith("conv"):
+        what = f"a convolution with **{after[0]}** kernels of {kernel_size} × {kernel_size}"
+        wrong = [
+            (after[0], side, side),
+            (channels, after[1], after[2]),
+            (after[0], side - kernel_size, side - kernel_size),
+            (after[0], side // 2, side // 2),
+        ]
+        why = (
+            f"Each of the {after[0]} kernels makes one map, so there are {after[0]} maps. "
+            f"A {kernel_size}-wide window fits {side} − {kernel_size} + 1 = {after[1]} times "
+            "along each side (no padding, stride 1)."
+        )
+    else:
+        what = "max pooling with a 2 × 2 window and stride 2"
+        wrong = [
+            (channels, side, side),
+            (channels // 2, after[1], after[2]),
+            (channels, side - 1, side - 1),
+            (channels, side // 4, side // 4),
+        ]
+        why = (
+            f"Pooling works on each of the {channels} maps on its own, so the count stays "
+            f"{channels}. Each side becomes ⌊{side} / 2⌋ = {after[1]}."
+        )
+    prompt = (
+        f"**{_volume(before)}** numbers come out of {before_name}. Then {name} applies "
+        f"{what}. What shape comes out?"
+    )
+    answer = _volume(after)
+    choices = _shuffled(answer, [_volume(w) for w in wrong], seed)
+    return Question(prompt, choices, answer, why)
+
+
+def conv_parameters_question(
+    filters: int, kernel_size: int, in_channels: int = 1, *, seed: int = 0
+) -> Question:
+    """How many numbers does a conv layer learn? Weights ``filters·k·k·in`` plus one bias each."""
+    weights = filters * kernel_size * kernel_size * in_channels
+    answer = weights + filters
+    wrong = [
+        weights,
+        filters * kernel_size * kernel_size,
+        filters * (kernel_size + 1),
+        answer * 28 * 28,
+    ]
+    prompt = (
+        f"A conv layer has **{filters}** kernels of {kernel_size} × {kernel_size}, each "
+        f"looking at {in_channels} input channel(s), and one bias per kernel. How many "
+        "numbers does it learn?"
+    )
+    why = (
+        f"Each kernel has {kernel_size} × {kernel_size} × {in_channels} = "
+        f"{kernel_size * kernel_size * in_channels} weights plus 1 bias: "
+        f"{filters} × {kernel_size * kernel_size * in_channels + 1} = {answer:,}. The same "
+        "numbers slide over the whole picture, so the picture's size does not matter."
+    )
+    choices = _shuffled(f"{answer:,}", [f"{w:,}" for w in wrong], seed)
+    return Question(prompt, choices, f"{answer:,}", why)

@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from ui import inside
+from cnnviz.model import layer_shapes
+from cnnviz.questions import layer_shape_question
+from ui import inside, quiz
 from ui.boot import run_under_app
 from ui.lessons import next_step
 
@@ -42,6 +44,16 @@ st.markdown(
     "convolution combines all the maps into new ones."
 )
 inside.show_layers(chosen, picture, result)
+with st.container(border=True):
+    st.markdown("**Predict, then check:** work out one layer's shape before you look it up.")
+    quiz.ask(
+        "inside",
+        layer_shape_question(
+            layer_shapes(chosen.model.config),
+            kernel_size=chosen.model.config.kernel_size,
+            seed=quiz.seed("inside"),
+        ),
+    )
 
 st.subheader("4. The kernels the network learned")
 st.markdown(

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from ui import training
+from cnnviz.questions import conv_parameters_question
+from ui import quiz, training
 from ui.boot import run_under_app
 from ui.lessons import next_step
 
@@ -23,6 +24,16 @@ splits = training.load_splits(plan.dataset)
 if splits is None:
     st.stop()
 training.show_preview(plan, splits)
+with st.container(border=True):
+    st.markdown("**Predict, then check:** how big is the CNN's first layer?")
+    quiz.ask(
+        "train",
+        conv_parameters_question(
+            plan.cnn.channels[0],
+            plan.cnn.kernel_size,
+            seed=quiz.seed("train"),
+        ),
+    )
 
 st.subheader("5. The race")
 st.markdown(

@@ -13,7 +13,9 @@ from cnnviz import output_size
 from cnnviz.questions import (
     CHOICES,
     Question,
+    conv_parameters_question,
     conv_shape_question,
+    layer_shape_question,
     pool_formula,
     pool_shape_question,
     winner_question,
@@ -177,3 +179,26 @@ def test_questions_and_invariance_import_without_streamlit():
     code = "import sys, cnnviz.questions, cnnviz.invariance; print('streamlit' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_layer_shape_questions_match_the_network():
+    """For every conv and pool layer of the lesson CNN the answer is layer_shapes' shape."""
+    from cnnviz.model import LESSON_CNN, layer_shapes
+
+    shapes = layer_shapes(LESSON_CNN)
+    layers = [s for s in shapes if s[0].startswith(("conv", "pool"))]
+    for seed in range(len(layers)):
+        question = layer_shape_question(shapes, seed=seed)
+        name, shape = layers[seed]
+        assert question.answer == " × ".join(map(str, shape)), name
+        assert question.answer in question.choices and len(set(question.choices)) >= 3
+
+
+def test_conv_parameters_question_matches_torch():
+    """The answer equals the parameter count of the matching torch.nn.Conv2d."""
+    import torch
+
+    question = conv_parameters_question(32, 3, 1, seed=1)
+    expected = sum(p.numel() for p in torch.nn.Conv2d(1, 32, 3).parameters())
+    assert question.answer == f"{expected:,}"
+    assert question.answer in question.choices

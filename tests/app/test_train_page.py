@@ -301,3 +301,13 @@ def test_the_figures_draw_every_cell_and_kernel():
     kernels = np.random.default_rng(0).normal(size=(12, 1, 3, 3))
     grid = training.kernels_figure(kernels)
     assert sum(len(ax.images) for ax in grid.axes) == 12
+
+
+@needs_data
+def test_the_first_layer_question_is_answerable(open_page):
+    """The parameter question's answer is filters x (k x k + 1), from the page's settings."""
+    at = open_page()
+    filters = at.select_slider(key="train.filters").value
+    radio = next(r for r in at.radio if r.key.startswith("train.answer."))
+    radio.set_value(f"{filters * (3 * 3 + 1):,}").run()
+    assert any(s.value.startswith("Right") for s in at.success)
