@@ -1,13 +1,17 @@
-"""Class load test: N students use the app at once in real browser tabs.
+"""Class load test: N students use the app at once.
 
-    python bench/classroom.py [--sessions 50] [--think 2 5] [--url URL]
+    python bench/classroom.py [--sessions 50] [--think 2 5] [--browser] [--url URL]
 
-Starts `streamlit run app.py` on a free loopback port (unless --url is given), opens N
-Playwright browser contexts in Debian's chromium and walks each through the classroom
-script: open the Convolution page, upload a photo, change the kernel, the stride and the
-pooling window, open the Glossary, with 2 to 5 s of thinking between steps. Prints sessions
-completed, p50/p95 interaction latency (from the action until Streamlit reports the script
-run finished), errors, and the server's peak memory. Not a CI gate; the CI runs it with 5.
+Starts `streamlit run app.py` on a free loopback port (unless --url is given) and walks N
+students through the classroom script with 2 to 5 s of thinking between steps. Prints
+sessions completed, p50/p95 interaction latency (from the action until Streamlit reports the
+script run finished), errors, and the server's peak memory. Not a CI gate.
+
+Default: each student is a websocket speaking Streamlit's protocol (bench/protocol.py):
+open the Convolution page, pick a photo, change the kernel and the stride, open Pooling and
+change the window, open Inside a CNN, open the Glossary. With --browser each student is a
+Playwright context in Debian's chromium and uploads a real photo instead of picking one;
+the browsers then share the server's cores, so use it with a handful of students (CI: 5).
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ import numpy as np
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server  # noqa: E402
 
@@ -39,6 +43,7 @@ IDLE = "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
 class Results:
     latencies: list[float] = field(default_factory=list)  # seconds per interaction
     completed: int = 0
+    by_step: dict[str, list[float]] = field(default_factory=dict)  # protocol mode: per step
     errors: list[str] = field(default_factory=list)
 
 
@@ -126,6 +131,44 @@ def watch_memory(pid: int, peak: list[int], stop: threading.Event) -> None:
         stop.wait(0.5)
 
 
+async def protocol_student(url: str, think, results: Results, n: int) -> None:
+    from protocol import Student
+
+    async def step(action, name: str) -> None:
+        seconds = await action
+        results.latencies.append(seconds)
+        results.by_step.setdefault(name, []).append(seconds)
+        await asyncio.sleep(random.uniform(*think))
+
+    try:
+        async with Student(url) as s:
+            await step(s.open("convolution"), "open Convolution")
+            await step(s.set("input.sample", "string_value", "coins"), "pick a photo")
+            await step(s.set("conv.preset", "string_value", "gaussian_5"), "change kernel")
+            await step(s.set("conv.stride_h", "int_value", 2), "change stride")
+            await step(s.open("pooling"), "open Pooling")
+            await step(s.set("pool.kh", "int_value", 3), "change window")
+            await step(s.open("inside_cnn"), "open Inside a CNN")
+            if not any(t.startswith("### Prediction:") for t in s.texts):
+                raise RuntimeError("Inside a CNN showed no prediction")
+            await step(s.open("glossary"), "open Glossary")
+            if s.exceptions:
+                raise RuntimeError(f"{s.exceptions} exception(s) shown")
+        results.completed += 1
+    except Exception as error:  # a load test reports failures, it does not stop at one
+        results.errors.append(f"student {n}: {type(error).__name__}: {str(error)[:200]}")
+
+
+async def protocol_classroom(url: str, sessions: int, think) -> Results:
+    results = Results()
+    tasks = []
+    for n in range(sessions):
+        tasks.append(asyncio.create_task(protocol_student(url, think, results, n)))
+        await asyncio.sleep(0.2)
+    await asyncio.gather(*tasks)
+    return results
+
+
 async def classroom(url: str, sessions: int, think, picture: Path) -> Results:
     from playwright.async_api import async_playwright
 
@@ -146,6 +189,7 @@ def main() -> int:
     parser.add_argument("--sessions", type=int, default=50)
     parser.add_argument("--think", type=float, nargs=2, default=(2.0, 5.0))
     parser.add_argument("--url", help="an already running server; default: start one")
+    parser.add_argument("--browser", action="store_true", help="real chromium tabs")
     args = parser.parse_args()
     process, url = (None, args.url) if args.url else start_server()
     peak, stop = [0], threading.Event()
@@ -154,9 +198,11 @@ def main() -> int:
     try:
         with tempfile.TemporaryDirectory() as folder:
             started = time.perf_counter()
-            results = asyncio.run(
-                classroom(url, args.sessions, args.think, photo(Path(folder) / "photo.jpg"))
-            )
+            if args.browser:
+                picture = photo(Path(folder) / "photo.jpg")
+                results = asyncio.run(classroom(url, args.sessions, args.think, picture))
+            else:
+                results = asyncio.run(protocol_classroom(url, args.sessions, args.think))
             wall = time.perf_counter() - started
     finally:
         stop.set()
@@ -167,6 +213,8 @@ def main() -> int:
     print(f"sessions completed: {results.completed} of {args.sessions} in {wall:.0f} s")
     p50 = statistics.median(lat) if lat else float("nan")
     print(f"interactions: {len(lat)}; latency p50 {p50:.2f} s, p95 {p95:.2f} s")
+    for name, seconds in results.by_step.items():
+        print(f"  {name:<20} p50 {statistics.median(seconds):5.2f} s  max {max(seconds):5.2f} s")
     print(f"errors: {len(results.errors)}")
     for error in results.errors[:10]:
         print(f"  {error}")
