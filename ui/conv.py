@@ -113,14 +113,18 @@ def settings_panel(p: str, kernel_shape: tuple[int, int]) -> ConvSettings:
     )
     c1, c2 = st.columns(2)
     relu = c1.toggle(
-        "ReLU (negatives become 0)", key=f"{p}.relu", persist_state="session", bind="query-params"
+        "ReLU",
+        key=f"{p}.relu",
+        persist_state="session",
+        bind="query-params",
+        help="Rectified linear unit: negative outputs become 0, positive ones stay.",
     )
     flip = c2.toggle(
-        "Flip kernel (true convolution)",
+        "Flip kernel",
         key=f"{p}.flip",
         persist_state="session",
         bind="query-params",
-        help="Maths' convolution rotates the kernel by 180 degrees; CNN layers don't.",
+        help="True convolution: maths rotates the kernel by 180 degrees first; CNN layers don't.",
     )
     return ConvSettings(stride, padding, mode, dilation, float(bias), bool(relu), bool(flip))
 

@@ -172,16 +172,12 @@ def kernel_editor(
     size = st.columns(2)
     size[0].number_input("Rows", 1, 15, key=f"{p}.rows", on_change=_resize_base, args=(p,))
     size[1].number_input("Columns", 1, 15, key=f"{p}.cols", on_change=_resize_base, args=(p,))
-    buttons = st.columns(4)
-    for column, (label, operation, help_text) in zip(
-        buttons,
-        [
-            ("Randomise", "random", "Random numbers between -1 and 1."),
-            ("Normalise", "normalise", "Divide by the sum so the numbers add up to 1."),
-            ("Flip", "flip", "Rotate the kernel by 180 degrees."),
-            ("Reset", "reset", "Back to the preset."),
-        ],
-        strict=True,
+    buttons = st.container(horizontal=True)  # wraps on narrow screens and in projector mode
+    for label, operation, help_text in (
+        ("Randomise", "random", "Random numbers between -1 and 1."),
+        ("Normalise", "normalise", "Divide by the sum so the numbers add up to 1."),
+        ("Flip", "flip", "Rotate the kernel by 180 degrees."),
+        ("Reset", "reset", "Back to the preset."),
     ):
         reset = (
             (_load_learned, (p, channels, learned))
@@ -189,13 +185,12 @@ def kernel_editor(
             else (_load_preset, (p, channels))
         )
         callback = reset if operation == "reset" else (_apply, (p, operation))
-        column.button(
+        buttons.button(
             label,
             key=f"{p}.button_{operation}",
             on_click=callback[0],
             args=callback[1],
             help=help_text,
-            width="stretch",
         )
     version = st.session_state[f"{p}.version"]
     base = st.session_state[f"{p}.base"]

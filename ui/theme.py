@@ -9,6 +9,8 @@ PROJECTOR_CSS = """
   [data-testid="stCaptionContainer"], label p { font-size: 1.15rem !important; }
   h1 { font-size: 3.2rem !important; }
   h2, h3 { font-size: 2.1rem !important; }
+  input, textarea, [data-baseweb="select"] div, [data-testid="stTickBarMinMax"],
+  [data-testid="stSliderThumbValue"], button p { font-size: 1.15rem !important; }
 </style>
 """
 
