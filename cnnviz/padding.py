@@ -21,6 +21,34 @@ def check_mode(mode: str) -> None:
         raise ValueError(f"padding mode must be one of {', '.join(PADDING_MODES)}; got {mode!r}")
 
 
+def check_padding(
+    shape: tuple[int, ...], padding: int | tuple[int, int, int, int], mode: PaddingMode
+) -> tuple[int, int, int, int]:
+    """Return ``(top, bottom, left, right)`` after checking that ``mode`` can pad that much.
+
+    ``shape`` is the image's shape, ``(H, W)`` or ``(C, H, W)``. Raises the same
+    ``ValueError`` as ``pad2d`` without padding anything, for callers that let OpenCV pad.
+    """
+    check_mode(mode)
+    if len(shape) not in (2, 3):
+        raise ValueError(f"image must be (H, W) or (C, H, W), got shape {shape}")
+    top, bottom, left, right = four_sides(padding)
+    height, width = shape[-2:]
+    if mode == "reflect" and (max(top, bottom) >= height or max(left, right) >= width):
+        raise ValueError(
+            f"reflect padding mirrors the image without repeating its edge, so it needs "
+            f"padding smaller than the image: {height}x{width} allows at most "
+            f"{height - 1} rows and {width - 1} columns, got {(top, bottom, left, right)}"
+        )
+    if mode == "circular" and (max(top, bottom) > height or max(left, right) > width):
+        raise ValueError(
+            f"circular padding wraps the other side around, so it can add at most the "
+            f"image's own size: {height} rows and {width} columns, got "
+            f"{(top, bottom, left, right)}"
+        )
+    return top, bottom, left, right
+
+
 def pad2d(
     image: np.ndarray,
     padding: int | tuple[int, int, int, int],
@@ -34,23 +62,7 @@ def pad2d(
     repeating the edge pixel (``abc|ba``), ``replicate`` repeats the edge pixel (``abc|cc``),
     ``circular`` wraps around to the other side (``abc|ab``).
     """
-    check_mode(mode)
     image = np.asarray(image)
-    if image.ndim not in (2, 3):
-        raise ValueError(f"image must be (H, W) or (C, H, W), got shape {image.shape}")
-    top, bottom, left, right = four_sides(padding)
-    height, width = image.shape[-2:]
-    if mode == "reflect" and (max(top, bottom) >= height or max(left, right) >= width):
-        raise ValueError(
-            f"reflect padding mirrors the image without repeating its edge, so it needs "
-            f"padding smaller than the image: {height}x{width} allows at most "
-            f"{height - 1} rows and {width - 1} columns, got {(top, bottom, left, right)}"
-        )
-    if mode == "circular" and (max(top, bottom) > height or max(left, right) > width):
-        raise ValueError(
-            f"circular padding wraps the other side around, so it can add at most the "
-            f"image's own size: {height} rows and {width} columns, got "
-            f"{(top, bottom, left, right)}"
-        )
+    top, bottom, left, right = check_padding(image.shape, padding, mode)
     widths = [(0, 0)] * (image.ndim - 2) + [(top, bottom), (left, right)]
     return np.pad(image, widths, mode=_NUMPY_MODE[mode])

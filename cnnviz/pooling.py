@@ -11,11 +11,10 @@ from cnnviz.shapes import IntPair, output_size, pair
 PoolMode = Literal["max", "avg"]
 
 
-def _windows(x, size, stride, padding, fill):
-    """Yield ``(offset_row, offset_col, view)``: one strided view per cell of the window.
+def _prepare(x, size, stride, padding, fill):
+    """Check the options and pad ``x`` with ``fill``.
 
-    Taking the max (or sum) over these ``kh * kw`` views, each shaped like the output,
-    pools every window at once without a Python loop over windows.
+    Returns ``(padded, (kh, kw), (sh, sw), (out_h, out_w))``; ``padded`` is ``(..., Hp, Wp)``.
     """
     x = np.asarray(x, dtype=np.float32)
     if x.ndim not in (2, 3):
@@ -31,12 +30,42 @@ def _windows(x, size, stride, padding, fill):
         )
     out_h = output_size(x.shape[-2], kh, stride=sh, padding=ph)
     out_w = output_size(x.shape[-1], kw, stride=sw, padding=pw)
-    widths = [(0, 0)] * (x.ndim - 2) + [(ph, ph), (pw, pw)]
-    padded = np.pad(x, widths, constant_values=fill)
+    if ph or pw:  # np.pad copies even when there is nothing to add
+        x = np.pad(x, [(0, 0)] * (x.ndim - 2) + [(ph, ph), (pw, pw)], constant_values=fill)
+    return x, (kh, kw), (sh, sw), (out_h, out_w)
+
+
+def _windows(x, size, stride, padding, fill):
+    """Yield ``(offset_row, offset_col, view)``: one strided view per cell of the window.
+
+    Taking the max over these ``kh * kw`` views, each shaped like the output, finds every
+    window's winner at once without a Python loop over windows.
+    """
+    padded, (kh, kw), (sh, sw), (out_h, out_w) = _prepare(x, size, stride, padding, fill)
     last_row, last_col = (out_h - 1) * sh + 1, (out_w - 1) * sw + 1
     for u in range(kh):
         for v in range(kw):
             yield u, v, padded[..., u : u + last_row : sh, v : v + last_col : sw]
+
+
+def _reduce(x, combine, size, stride, count, axis):
+    """Combine ``size`` neighbours every ``stride`` along ``axis``: ``count`` results.
+
+    ``combine`` is a ufunc (``np.maximum``, ``np.add``) applied in place, one shifted strided
+    view at a time: ``size`` passes over the data and no Python loop over windows.
+    """
+
+    def shifted(u):  # the u-th neighbour of every window along the axis
+        index = [slice(None)] * x.ndim
+        index[axis] = slice(u, u + (count - 1) * stride + 1, stride)
+        return x[tuple(index)]
+
+    if size == 1:
+        return shifted(0).copy()
+    out = combine(shifted(0), shifted(1))  # a new array, then added to in place
+    for u in range(2, size):
+        combine(out, shifted(u), out=out)
+    return out
 
 
 def pool2d(
@@ -56,18 +85,16 @@ def pool2d(
     """
     if mode not in ("max", "avg"):
         raise ValueError(f"pooling mode must be 'max' or 'avg', got {mode!r}")
-    fill = -np.inf if mode == "max" else 0.0
-    out = None
-    count = 0
-    for _, _, view in _windows(x, size, stride, padding, fill):
-        if out is None:
-            out = view.copy()
-        elif mode == "max":
-            np.maximum(out, view, out=out)
-        else:
-            out += view
-        count += 1
-    return out if mode == "max" else out / np.float32(count)
+    fill, combine = (-np.inf, np.maximum) if mode == "max" else (0.0, np.add)
+    padded, (kh, kw), (sh, sw), (out_h, out_w) = _prepare(x, size, stride, padding, fill)
+    # A window's max (or sum) is the max (sum) over its rows of each row's max (sum): reduce
+    # the rows first, where the views keep whole rows contiguous, then the shorter columns.
+    # That is kh + kw passes instead of kh * kw.
+    rows = _reduce(padded, combine, kh, sh, out_h, axis=-2)  # (..., H', Wp)
+    out = _reduce(rows, combine, kw, sw, out_w, axis=-1)  # (..., H', W')
+    if mode == "avg":
+        out /= np.float32(kh * kw)
+    return out
 
 
 def max_pool_winners(

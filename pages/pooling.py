@@ -88,8 +88,8 @@ pooling.question(values, settings, out_shape)
 
 with st.expander("How is this computed? The code"):
     st.markdown(
-        "The app pools every window at once: for each cell position inside the window it "
-        "takes one strided view of the map, then keeps the largest (or adds them up and "
-        "divides). Tests check it against PyTorch's `max_pool2d` and `avg_pool2d`."
+        "The app pools every window at once: it first combines the rows of each window "
+        "(keeping the largest, or adding them up), then the columns, and divides for the "
+        "average. Tests check it against PyTorch's `max_pool2d` and `avg_pool2d`."
     )
     st.code(inspect.getsource(pool_code), language="python")

@@ -152,3 +152,21 @@ def test_thin_images(shape):
     x = np.ones(shape, np.float32)
     out = correlate2d(x, np.ones((1, 1)) * 2)
     np.testing.assert_array_equal(out, 2 * x)
+
+
+@settings(max_examples=40, deadline=None)
+@given(image=images(max_side=40), summed=st.booleans(), data=st.data())
+def test_banded_and_phase_paths_match_torch(image, summed, data):
+    """With tiny bands and the stride-phase path for every kernel, results still equal torch."""
+    import cnnviz.convolution as convolution
+
+    kernel, options = data.draw(settings_for(image, summed))
+    saved = convolution._BAND_BYTES, convolution._PHASES_FROM_CELLS
+    convolution._BAND_BYTES, convolution._PHASES_FROM_CELLS = 64, 1
+    try:
+        ours = correlate2d(image, kernel, **options)
+    except ValueError:
+        assume(False)
+    finally:
+        convolution._BAND_BYTES, convolution._PHASES_FROM_CELLS = saved
+    np.testing.assert_allclose(ours, torch_reference(image, kernel, options), **TOL)

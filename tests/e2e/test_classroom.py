@@ -14,7 +14,16 @@ pytestmark = pytest.mark.e2e
 def test_five_students_complete_the_classroom_script():
     """bench/classroom.py with 5 sessions: all complete, no errors (timings are only printed)."""
     run = subprocess.run(
-        [sys.executable, "bench/classroom.py", "--browser", "--sessions", "5", "--think", "0.5", "1"],
+        [
+            sys.executable,
+            "bench/classroom.py",
+            "--browser",
+            "--sessions",
+            "5",
+            "--think",
+            "0.5",
+            "1",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
