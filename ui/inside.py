@@ -33,6 +33,7 @@ from cnnviz.plotting import colorize, figure_png, image_to_rgb, symmetric_limit
 from cnnviz.preprocess import Preprocessed, to_dataset_style
 from cnnviz.weights import MODEL_NAMES, WeightsError
 from ui import cache, views
+from ui.drawing import drawing_pad
 from ui.models import SUBJECTS, model_title, shipped_model
 from ui.user_model import get_user_model
 
@@ -228,22 +229,9 @@ def _from_upload(chosen: Chosen) -> Picture | None:
 
 
 def _from_drawing(chosen: Chosen) -> Picture | None:
-    from streamlit_drawable_canvas import st_canvas  # needs a running app to import
-
     if chosen.dataset != "mnist":
         st.caption("Drawing suits the digits network best; clothes are hard to draw (try one!).")
-    st.caption("Draw with the mouse or a finger, white on black like the dataset.")
-    st.space("medium")  # the pad's toolbar floats above it: keep it off the caption
-    result = st_canvas(
-        stroke_width=22,
-        stroke_color="#ffffff",
-        background_color="#000000",
-        width=280,
-        height=280,
-        return_image_data=True,
-        key="inside.canvas",
-    )
-    data = result.image_bytes if result is not None else None
+    data = drawing_pad("inside.canvas", stroke_width=22)
     if not data:
         st.info("Draw a digit in the black square.")
         return None

@@ -15,6 +15,7 @@ import streamlit as st
 
 from cnnviz import images, samples
 from ui import cache
+from ui.drawing import drawing_pad
 
 SOURCES = {
     "sample": "Sample gallery",
@@ -87,19 +88,7 @@ def _from_camera():
 
 
 def _from_drawing():
-    from streamlit_drawable_canvas import st_canvas  # needs a running app to import
-
-    st.caption("Draw with the mouse or a finger: white on black, like the digit datasets.")
-    result = st_canvas(
-        stroke_width=18,
-        stroke_color="#ffffff",
-        background_color="#000000",
-        width=280,
-        height=280,
-        return_image_data=True,
-        key="canvas.input",
-    )
-    data = result.image_bytes
+    data = drawing_pad("canvas.input", stroke_width=18)
     if data:
         _remember("draw", "your drawing", data)
     return _decoded("draw")

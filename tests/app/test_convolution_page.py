@@ -223,3 +223,12 @@ def test_learned_kernel_from_the_trained_cnn(page):
     assert (low, high) == pytest.approx((float(out.min()), float(out.max())), abs=1e-3)
     page.button(key="conv.button_reset").click().run()
     assert values_range(page) == pytest.approx((low, high), abs=1e-4)
+
+
+@pytest.mark.parametrize("source", ["draw", "camera"])
+def test_drawing_and_camera_wait_for_a_picture(source):
+    """Before anything is drawn or shot, the page asks for a picture and shows no error."""
+    at = open_page(PAGE)
+    at.sidebar.radio(key="input.source").set_value(source).run()
+    assert not at.exception and not at.error
+    assert any("Choose a picture" in i.value for i in at.info)
