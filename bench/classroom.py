@@ -120,12 +120,12 @@ async def student(browser, url: str, picture: Path, think, results: Results, n: 
         await context.close()
 
 
-def watch_memory(pid: int, peak: list[int], stop: threading.Event) -> None:
+def watch_memory(pid: int, peak: list[int], stop: threading.Event, slot: int = 0) -> None:
     """Sample the server's resident memory (VmRSS of it and its children) every 0.5 s."""
     while not stop.is_set():
         try:
             kb = int(Path(f"/proc/{pid}/status").read_text().split("VmRSS:")[1].split()[0])
-            peak[0] = max(peak[0], kb)
+            peak[slot] = max(peak[slot], kb)
         except (OSError, IndexError, ValueError):
             pass
         stop.wait(0.5)
@@ -159,10 +159,12 @@ async def protocol_student(url: str, think, results: Results, n: int) -> None:
         results.errors.append(f"student {n}: {type(error).__name__}: {str(error)[:200]}")
 
 
-async def protocol_classroom(url: str, sessions: int, think) -> Results:
+async def protocol_classroom(urls: list[str], sessions: int, think) -> Results:
+    """Students go to the servers in turn, as a sticky-session proxy would send them."""
     results = Results()
     tasks = []
     for n in range(sessions):
+        url = urls[n % len(urls)]
         tasks.append(asyncio.create_task(protocol_student(url, think, results, n)))
         await asyncio.sleep(0.2)
     await asyncio.gather(*tasks)
@@ -190,11 +192,18 @@ def main() -> int:
     parser.add_argument("--think", type=float, nargs=2, default=(2.0, 5.0))
     parser.add_argument("--url", help="an already running server; default: start one")
     parser.add_argument("--browser", action="store_true", help="real chromium tabs")
+    parser.add_argument(
+        "--replicas", type=int, default=1, help="servers to start; students split among them"
+    )
     args = parser.parse_args()
-    process, url = (None, args.url) if args.url else start_server()
-    peak, stop = [0], threading.Event()
-    if process is not None:
-        threading.Thread(target=watch_memory, args=(process.pid, peak, stop), daemon=True).start()
+    servers = [] if args.url else [start_server() for _ in range(args.replicas)]
+    urls = [args.url] if args.url else [url for _, url in servers]
+    url = urls[0]
+    peak, stop = [0] * len(servers), threading.Event()
+    for i, (process, _) in enumerate(servers):
+        threading.Thread(
+            target=watch_memory, args=(process.pid, peak, stop, i), daemon=True
+        ).start()
     try:
         with tempfile.TemporaryDirectory() as folder:
             started = time.perf_counter()
@@ -202,11 +211,11 @@ def main() -> int:
                 picture = photo(Path(folder) / "photo.jpg")
                 results = asyncio.run(classroom(url, args.sessions, args.think, picture))
             else:
-                results = asyncio.run(protocol_classroom(url, args.sessions, args.think))
+                results = asyncio.run(protocol_classroom(urls, args.sessions, args.think))
             wall = time.perf_counter() - started
     finally:
         stop.set()
-        if process is not None:
+        for process, _ in servers:
             stop_server(process)
     lat = sorted(results.latencies)
     p95 = lat[max(0, int(round(0.95 * len(lat))) - 1)] if lat else float("nan")
@@ -218,8 +227,8 @@ def main() -> int:
     print(f"errors: {len(results.errors)}")
     for error in results.errors[:10]:
         print(f"  {error}")
-    if process is not None:
-        print(f"server peak memory: {peak[0] / 1024:.0f} MB")
+    for i, kb in enumerate(peak):
+        print(f"server {i + 1} of {len(peak)} peak memory: {kb / 1024:.0f} MB")
     return 0 if results.completed == args.sessions and not results.errors else 1
 
 
