@@ -20,11 +20,9 @@ from matplotlib.patches import Rectangle
 from cnnviz import images
 from cnnviz.data import (
     CLASS_NAMES,
-    DATA_DIR_ENV,
     DatasetError,
     data_root,
     dataset_available,
-    download_dataset,
     load_dataset,
 )
 from cnnviz.explain import Peaks, TopPatches, channel_peaks, conv_layers, tile, top_patches
@@ -33,13 +31,13 @@ from cnnviz.plotting import colorize, figure_png, image_to_rgb, symmetric_limit
 from cnnviz.preprocess import Preprocessed, to_dataset_style
 from cnnviz.weights import MODEL_NAMES, WeightsError
 from ui import cache, views
+from ui.datasets import TITLES, offer_download
 from ui.drawing import drawing_pad
 from ui.models import SUBJECTS, model_title, shipped_model
 from ui.user_model import get_user_model
 
 YOURS = "yours"  # the model-choice value for this session's own trained model
 SOURCES = {"test": "A test picture", "upload": "Upload a picture", "draw": "Draw one"}
-DATA_TITLES = {"fashion-mnist": "Fashion-MNIST (clothes)", "mnist": "MNIST (digits)"}
 TITLE_SIZE, LABEL_SIZE = 17, 13  # points: readable from the back of a classroom
 DPI = 110
 
@@ -135,32 +133,18 @@ def test_pictures(name: str) -> tuple[np.ndarray, np.ndarray] | None:
     try:
         return _test_set(name, str(data_root()))
     except DatasetError as error:
-        st.error(f"The {DATA_TITLES[name]} files are damaged: {error}", icon=":material/error:")
+        st.error(f"The {TITLES[name]} files are damaged: {error}", icon=":material/error:")
         return None
 
 
 def missing_data(name: str) -> None:
     """Say that the test set is absent, where it is looked for, and offer to download it."""
-    title, folder = DATA_TITLES[name], data_root() / name
-    st.warning(f"The {title} test pictures are not on this server.", icon=":material/info:")
-    st.markdown(
-        f"The app looks for the four `.gz` files of {title} in `{folder}`. Press the button to "
-        f"download them (about 30 MB) from the official source, copy them there yourself, or "
-        f"set the environment variable `{DATA_DIR_ENV}` to a folder holding `{name}/`. "
-        "Meanwhile you can **upload** a picture or **draw** one: choose it above."
+    offer_download(
+        name,
+        key="inside.download",
+        what="test pictures",
+        meanwhile="Meanwhile you can **upload** a picture or **draw** one: choose it above.",
     )
-    if st.button(f"Download {title}", key="inside.download", icon=":material/download:"):
-        bar = st.progress(0.0, text="Starting the download…")
-
-        def report(file: str, received: int, total: int | None) -> None:
-            bar.progress(min(received / total, 1.0) if total else 0.0, text=f"{file}: {received:,}")
-
-        try:
-            download_dataset(name, progress=report)
-        except (DatasetError, OSError) as error:
-            st.error(f"The download did not work: {error}", icon=":material/error:")
-        else:
-            st.rerun()
 
 
 def _random_index(count: int) -> None:

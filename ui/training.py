@@ -40,19 +40,17 @@ from cnnviz.augmentation import NO_AUGMENTATION, AugmentConfig, augment_images, 
 from cnnviz.confusion import confusion_matrix, most_confused
 from cnnviz.data import (
     CLASS_NAMES,
-    DATA_DIR_ENV,
     DatasetError,
     data_root,
     dataset_available,
-    download_dataset,
     load_dataset,
 )
 from cnnviz.model import CNN, MLP, POOL_MODES, CNNConfig, count_parameters, layer_shapes
 from cnnviz.plotting import figure_png
 from cnnviz.train import TrainConfig, TrainProgress, evaluate, train
+from ui.datasets import TITLES, offer_download
 from ui.user_model import set_user_model
 
-DATASET_TITLES = {"fashion-mnist": "Fashion-MNIST (clothes)", "mnist": "MNIST (digits)"}
 SUBSETS = (1_000, 5_000, 10_000, 20_000, 30_000, 60_000)  # training images to use
 BUDGETS = (10, 20, 30, 45, 60)  # seconds of training for the CNN
 RATES = (0.0003, 0.001, 0.003, 0.01, 0.03)  # peak learning rates
@@ -525,15 +523,17 @@ def load_splits(dataset: str) -> Splits | None:
     """Both splits of ``dataset``, loaded once per server and shared read-only; when they are
     missing or damaged, None after saying so and offering the download."""
     if not dataset_available(dataset):
-        offer_download(dataset)
+        offer_download(
+            dataset, key="train.download", what="images", meanwhile="Training needs them."
+        )
         return None
     try:
         return _load_splits(dataset, str(data_root()))
     except DatasetError as error:
-        st.error(
-            f"The {DATASET_TITLES[dataset]} files are damaged: {error}", icon=":material/error:"
+        st.error(f"The {TITLES[dataset]} files are damaged: {error}", icon=":material/error:")
+        offer_download(
+            dataset, key="train.download", what="images", meanwhile="Training needs them."
         )
-        offer_download(dataset)
         return None
 
 
@@ -571,7 +571,7 @@ def _figure(kind: str, key: str, _values: np.ndarray, labels: tuple[str, ...] = 
 # the URL parameters of a share link.
 # fmt: off
 WIDGETS = {
-    "train.dataset": ("radio", "Dataset", tuple(DATASET_TITLES), DATASET_TITLES.get, None),
+    "train.dataset": ("radio", "Dataset", tuple(TITLES), TITLES.get, None),
     "train.subset": ("select_slider", "Training images", SUBSETS, "{:,}".format,
                      "Drawn at random (always the same draw) from the 60,000."),
     "train.blocks": ("segmented_control", "Conv blocks (conv → ReLU → pool)", (1, 2, 3), None,
@@ -741,32 +741,6 @@ def show_preview(plan: Plan, splits: Splits) -> None:
     else:
         caption = "Augmentation is off: training sees the images exactly as they are."
     st.image(picture, caption=caption, width=picture.shape[1])
-
-
-def offer_download(dataset: str) -> None:
-    """Explain where the data is looked for, and download it on request."""
-    title = DATASET_TITLES[dataset]
-    folder = data_root() / dataset
-    st.warning(f"The {title} images are not on this server yet.", icon=":material/cloud_download:")
-    st.markdown(
-        f"Training needs the four files of {title} (about 30 MB). The app looks for them in "
-        f"`{folder}`. Either press the button below to download them from the official "
-        f"source, or copy the four `.gz` files there yourself, or set the environment "
-        f"variable `{DATA_DIR_ENV}` to a folder that holds a `{dataset}/` folder with them."
-    )
-    if st.button(f"Download {title}", key="train.download", icon=":material/download:"):
-        bar = st.progress(0.0, text="Starting the download…")
-
-        def report(name: str, received: int, total: int | None) -> None:
-            share = received / total if total else 0.0
-            bar.progress(min(share, 1.0), text=f"{name}: {received / 1e6:.1f} MB")
-
-        try:
-            download_dataset(dataset, progress=report)
-        except (DatasetError, OSError) as error:
-            st.error(f"The download did not work: {error}", icon=":material/error:")
-        else:
-            st.rerun()
 
 
 # --- Streamlit: the race -----------------------------------------------------------------------
