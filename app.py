@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui.theme import projector_toggle
+from ui import theme, warm
 
 st.set_page_config(
     page_title="cnnviz: see how convolution and pooling work",
@@ -20,5 +20,6 @@ PAGES = [
 ]
 
 page = st.navigation(PAGES)
-projector_toggle()
+warm.start()
+theme.apply()
 page.run()

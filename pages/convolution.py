@@ -56,8 +56,10 @@ with left:
 with right:
     st.subheader("2. How the window moves")
     settings = conv.settings_panel("conv", matrix.shape[-2:])
-    with st.expander("What do the padding modes do?"):
-        conv.mode_pictures()
+    modes = st.expander("What do the padding modes do?", key="conv.open.modes", on_change="rerun")
+    if modes.open:  # closed boxes cost the server nothing: their content runs when opened
+        with modes:
+            conv.mode_pictures()
 
 if not np.isfinite(matrix).all():
     where = np.argwhere(~np.isfinite(matrix))[0]
@@ -106,22 +108,24 @@ cmap = st.segmented_control(
 used = tuple(conv.reached(height, width, kernel.shape[-2:], settings))
 padded = views.padded_picture(picked.key, image, settings.padding, settings.padding_mode, used)
 a, b, c = st.columns([5, 2, 5])
-a.image(
-    views.fit(padded)[0],
-    width="stretch",
+views.show(
+    a,
+    views.fit(padded, enlarge=False)[0],
     caption=f"Padded input {views.shape_text(image)} → {padded.shape[0]} × {padded.shape[1]} "
     "(orange: padding, purple: never reached)",
+    sharp="conv-input",
 )
-b.image(
+views.show(
+    b,
     cache.png("number_grid", kernel if kernel.ndim == 2 else kernel[0], title="Kernel"),
     caption=f"Kernel {views.shape_text(kernel)}",
-    width="stretch",
 )
 shown = stepper.output_picture(out, cmap)
-c.image(shown.picture, width="stretch", caption=f"Output {views.shape_text(out)}")
+small = views.fit(shown.picture, enlarge=False)[0]
+views.show(c, small, caption=f"Output {views.shape_text(out)}", sharp="conv-output")
 c.caption(shown.legend)
 if shown.limits is not None:
-    c.image(cache.png("colorbar", shown.limits, cmap=cmap, label="output value"), width="stretch")
+    views.show(c, cache.png("colorbar", shown.limits, cmap=cmap, label="output value"))
 st.markdown(
     f"**Shapes:** input `{views.shape_text(image)}` → Kernel `{views.shape_text(kernel)}` "
     f"→ output `{views.shape_text(out)}`; "
@@ -131,35 +135,47 @@ st.markdown(
 st.subheader("5. One output pixel, step by step")
 stepper.step_through("conv", image, kernel, out, padded, settings, cmap)
 
-with st.expander("Compare with a second kernel"):
-    other = st.selectbox(
-        "Second kernel",
-        list(KERNELS),
-        format_func=lambda k: KERNELS[k].title,
-        key="conv.compare",
-        persist_state="session",
-        bind="query-params",
-    )
-    weights = (
-        KERNELS[other].weights if not summed else np.repeat(KERNELS[other].weights[None], 3, 0)
-    )
-    try:
-        second = cache.correlate(picked.key, image, weights, **settings.options())
-    except ValueError as why:
-        st.warning(str(why))
-    else:
-        x, y = st.columns(2)
-        x.image(
-            shown.picture, caption=f"Your kernel: output {views.shape_text(out)}", width="stretch"
+compare = st.expander(
+    "Compare with a second kernel",
+    key="conv.open.compare",
+    on_change="rerun",
+    bind="query-params",  # a shared link opens the box with its kernel
+)
+if compare.open:  # closed boxes cost the server nothing: their content runs when opened
+    with compare:
+        other = st.selectbox(
+            "Second kernel",
+            list(KERNELS),
+            format_func=lambda k: KERNELS[k].title,
+            key="conv.compare",
+            persist_state="session",
+            bind="query-params",
         )
-        y.image(
-            stepper.output_picture(second, cmap).picture,
-            width="stretch",
-            caption=f"{KERNELS[other].title}: output {views.shape_text(second)}",
+        weights = (
+            KERNELS[other].weights if not summed else np.repeat(KERNELS[other].weights[None], 3, 0)
         )
+        try:
+            second = cache.correlate(picked.key, image, weights, **settings.options())
+        except ValueError as why:
+            st.warning(str(why))
+        else:
+            x, y = st.columns(2)
+            views.show(
+                x, small, caption=f"Your kernel: output {views.shape_text(out)}", sharp="conv-yours"
+            )
+            views.show(
+                y,
+                views.fit(stepper.output_picture(second, cmap).picture, enlarge=False)[0],
+                caption=f"{KERNELS[other].title}: output {views.shape_text(second)}",
+                sharp="conv-second",
+            )
 
-with st.expander("Convolution or cross-correlation? The flip"):
-    conv.flip_lesson(picked.key, image, kernel, settings)
+flip = st.expander(
+    "Convolution or cross-correlation? The flip", key="conv.open.flip", on_change="rerun"
+)
+if flip.open:
+    with flip:
+        conv.flip_lesson(picked.key, image, kernel, settings)
 
 with st.expander("The same in PyTorch, and downloads"):
     st.code(

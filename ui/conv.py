@@ -9,7 +9,7 @@ import streamlit as st
 
 from cnnviz import PADDING_MODES, explain_pixel, pad2d, same_padding
 from cnnviz.shapes import leftover, size_formula
-from ui import cache
+from ui import cache, views
 
 MODE_TEXT = {
     "zeros": "adds a frame of 0s (black).",
@@ -137,18 +137,17 @@ def mode_pictures() -> None:
         padded = pad2d(grid, 2, mode=mode)
         inside = np.zeros_like(padded, bool)
         inside[2:-2, 2:-2] = True
-        column.image(
-            cache.png(
-                "number_grid",
-                padded,
-                title=mode,
-                cmap="cividis",
-                highlight=inside,
-                limits=(0, 16),
-                decimals=0,
-                cell_inches=0.32,
-            )
+        picture = cache.png(
+            "number_grid",
+            padded,
+            title=mode,
+            cmap="cividis",
+            highlight=inside,
+            limits=(0, 16),
+            decimals=0,
+            cell_inches=0.32,
         )
+        views.show(column, picture, width="content")
         column.caption(MODE_TEXT[mode])
 
 
@@ -193,7 +192,7 @@ def step_table(image, kernel, row, col, channel, s: ConvSettings) -> float:
     patches = info.patch if info.patch.ndim == 3 else info.patch[None]
     weights = info.weights if info.weights.ndim == 3 else info.weights[None]
     products = info.products if info.products.ndim == 3 else info.products[None]
-    st.image(cache.png("worked_window", patches, weights, products), width="stretch")
+    views.show(st, cache.png("worked_window", patches, weights, products))
     value = info.value
     terms = f"sum of products = {info.total:.4f}, plus bias {info.bias:g} = **{value:.4f}**"
     if s.relu:
@@ -223,13 +222,9 @@ def flip_lesson(key: str, image: np.ndarray, kernel: np.ndarray, s: ConvSettings
     flipped = as_typed[..., ::-1, ::-1]
     left, middle, right = st.columns(3)
     first = as_typed if as_typed.ndim == 2 else as_typed[0]
-    left.image(cache.png("number_grid", first, title="The kernel as typed"), width="stretch")
-    middle.image(
-        cache.png(
-            "number_grid", flipped if flipped.ndim == 2 else flipped[0], title="Rotated by 180°"
-        ),
-        width="stretch",
-    )
+    views.show(left, cache.png("number_grid", first, title="The kernel as typed"))
+    second = flipped if flipped.ndim == 2 else flipped[0]
+    views.show(middle, cache.png("number_grid", second, title="Rotated by 180°"))
     options = {**s.options(), "bias": 0.0}
     try:
         a = cache.correlate(key, image, np.ascontiguousarray(as_typed), **options)

@@ -462,9 +462,9 @@ def describe(model: CNN, name: str) -> str:
 # --- the views --------------------------------------------------------------------------------
 
 
-def _big(pixels: np.ndarray) -> np.ndarray:
-    """A small grey or colour picture as RGB, blown up with sharp square pixels."""
-    return views.fit(image_to_rgb(pixels))[0]
+def _small(pixels: np.ndarray) -> np.ndarray:
+    """A grey or colour picture as RGB, shrunk if huge; ``views.show(sharp=...)`` enlarges it."""
+    return views.fit(image_to_rgb(pixels), enlarge=False)[0]
 
 
 def show_steps(done: Preprocessed) -> None:
@@ -478,8 +478,8 @@ def show_steps(done: Preprocessed) -> None:
         for column, (number, (title, pixels)) in zip(
             st.columns(4), enumerate(row, start=first + 1), strict=False
         ):
-            column.image(
-                _big(pixels), caption=f"{number}. {title}", width="stretch", output_format="PNG"
+            views.show(
+                column, _small(pixels), caption=f"{number}. {title}", sharp=f"inside-step-{number}"
             )
 
 
@@ -488,11 +488,11 @@ def show_prediction(chosen: Chosen, picture: Picture, result: Run) -> None:
     classes, best = chosen.classes, result.predicted
     probability = 100 * result.probabilities[best]
     left, right = st.columns([2, 3], gap="large")
-    left.image(
-        _big(picture.pixels),
+    views.show(
+        left,
+        _small(picture.pixels),
         caption=f"input · 1 × 28 × 28: {picture.label}",
-        width="stretch",
-        output_format="PNG",
+        sharp="inside-input",
     )
     with right:
         st.markdown(f"### Prediction: {classes[best]} ({probability:.1f} %)")
@@ -503,10 +503,8 @@ def show_prediction(chosen: Chosen, picture: Picture, result: Run) -> None:
                 f"is **{verdict}**."
             )
         key = f"{chosen.key}|{picture.key}"
-        st.image(
-            png("probabilities", key, result.probabilities, classes=classes, truth=picture.truth),
-            width="stretch",
-        )
+        bars = png("probabilities", key, result.probabilities, classes=classes, truth=picture.truth)
+        views.show(st, bars)
 
 
 def shapes_line(result: Run) -> str:
@@ -527,7 +525,7 @@ def show_layers(chosen: Chosen, picture: Picture, result: Run) -> None:
         title = f"{name} · {shape_text(maps.shape)}: {describe(chosen.model, name)}"
         signed = name.startswith("conv")
         key = f"{chosen.key}|{picture.key}|{name}"
-        st.image(png("grid", key, maps, title=title, signed=signed), width="content")
+        views.show(st, png("grid", key, maps, title=title, signed=signed), width="content")
 
 
 def show_kernels(chosen: Chosen) -> None:
@@ -540,7 +538,7 @@ def show_kernels(chosen: Chosen) -> None:
             figure = png("grid", key, weights[:, 0], title=title, signed=True, columns=16)
         else:
             figure = png("kernels", key, weights, title=title)
-        st.image(figure, width="content")
+        views.show(st, figure, width="content")
         out_count, in_count, k, _ = weights.shape
         if in_count == 1:
             st.caption(
@@ -566,6 +564,17 @@ def _top9(model_key: str, dataset: str, root: str, layer: str, channel: int, _mo
     pixels, _ = _test_set(dataset, root)
     peaks = _peaks(model_key, dataset, root, layer, _model)
     return top_patches(_model, pixels, layer, channel, peaks=peaks)
+
+
+def warm(name: str) -> None:
+    """Load shipped network ``name`` and, when its test set is here, search every convolution
+    layer's strongest test pictures: what the page's first visitor would otherwise wait for.
+    Raises ``WeightsError`` if the weights file is damaged.
+    """
+    model = shipped_model(name)
+    if test_pictures(name) is not None:
+        for layer in conv_layers(model):
+            _peaks(f"shipped:{name}", name, str(data_root()), layer, model)
 
 
 def top_nine(chosen: Chosen, layer: str, channel: int) -> TopPatches:
@@ -607,36 +616,32 @@ def channel_close_up(chosen: Chosen, picture: Picture, result: Run) -> None:
     key = f"{chosen.key}|{picture.key}|{layer}|{channel}"
     title = f"{layer}, map {channel} · {shape_text(values.shape)}"
     a, b = st.columns(2, gap="large")
-    a.image(png("channel", key, values, title=title, signed=True), width="stretch")
+    views.show(a, png("channel", key, values, title=title, signed=True))
     kernel = conv.weight[channel].detach().numpy()  # (in, k, k)
     with b:
         if kernel.shape[0] == 1:
             k = kernel.shape[-1]
-            st.image(
-                cache.png(
-                    "number_grid",
-                    kernel[0],
-                    title=f"its kernel · {shape_text(kernel[0].shape)}",
-                    cell_inches=1.3 if k <= 3 else 0.8,
-                ),
-                width="content",
+            grid = cache.png(
+                "number_grid",
+                kernel[0],
+                title=f"its kernel · {shape_text(kernel[0].shape)}",
+                cell_inches=1.3 if k <= 3 else 0.8,
             )
+            views.show(st, grid, width="content")
             st.caption(
                 f"Each output pixel: multiply the {k} × {k} pixels under the kernel by these "
                 "numbers, add them up, add the bias."
             )
         else:
-            st.image(
-                png(
-                    "grid",
-                    f"{chosen.key}|{layer}|{channel}|kernel",
-                    kernel,
-                    title=f"its kernel · {shape_text(kernel.shape)}",
-                    signed=True,
-                    columns=8,
-                ),
-                width="stretch",
+            grid = png(
+                "grid",
+                f"{chosen.key}|{layer}|{channel}|kernel",
+                kernel,
+                title=f"its kernel · {shape_text(kernel.shape)}",
+                signed=True,
+                columns=8,
             )
+            views.show(st, grid)
             st.caption(
                 f"One {kernel.shape[1]} × {kernel.shape[2]} slice per map of the layer below; "
                 "the products of all slices are added, plus the bias."
@@ -664,9 +669,8 @@ def channel_close_up(chosen: Chosen, picture: Picture, result: Run) -> None:
         )
         + "."
     )
-    st.image(
-        png("patches", f"{chosen.key}|{layer}|{channel}|top", found, pixels, names=names),
-        width="stretch",
+    views.show(
+        st, png("patches", f"{chosen.key}|{layer}|{channel}|top", found, pixels, names=names)
     )
 
 
@@ -696,7 +700,7 @@ def show_dense(chosen: Chosen, picture: Picture, result: Run) -> None:
         "100 %): the highest score gets the highest probability."
     )
     key = f"{chosen.key}|{picture.key}|dense"
-    st.image(png("dense", key, flat, hidden, logits, classes=chosen.classes), width="stretch")
+    views.show(st, png("dense", key, flat, hidden, logits, classes=chosen.classes))
 
 
 def show_saliency(chosen: Chosen, picture: Picture, result: Run) -> None:
@@ -712,15 +716,13 @@ def show_saliency(chosen: Chosen, picture: Picture, result: Run) -> None:
         f"how much would the **{name}** score change? Bright pixels matter most; here the "
         f"strongest is at row {row}, column {col}."
     )
-    for column, (picture_rgb, caption) in zip(
+    for column, (part, picture_rgb, caption) in zip(
         st.columns(3),
         [
-            (grey, "input · 1 × 28 × 28"),
-            (coloured, f"saliency for “{name}” · 28 × 28"),
-            (blend, "both on top of each other"),
+            ("input", grey, "input · 1 × 28 × 28"),
+            ("saliency", coloured, f"saliency for “{name}” · 28 × 28"),
+            ("both", blend, "both on top of each other"),
         ],
         strict=True,
     ):
-        column.image(
-            views.fit(picture_rgb)[0], caption=caption, width="stretch", output_format="PNG"
-        )
+        views.show(column, picture_rgb, caption=caption, sharp=f"inside-saliency-{part}")

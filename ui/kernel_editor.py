@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from cnnviz import KERNELS, flip_kernel
-from ui import cache
+from ui import cache, views
 
 CHANNEL_NAMES = ("red", "green", "blue")
 
@@ -111,9 +111,9 @@ def _learned_picker(p: str, channels: int, learned: dict[str, np.ndarray]) -> No
         persist_state="session",
         bind="query-params",
     )
-    st.image(
+    views.show(
+        st,
         cache.png("kernel_gallery", kernels, chosen=index),
-        width="stretch",
         caption=f"The {len(kernels)} kernels the network's first layer learned by itself",
     )
     st.caption("Nobody typed these numbers: training found them. Many look like edge finders.")

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from cnnviz import KERNELS, correlate2d, max_pool_winners, pool2d
@@ -20,7 +19,6 @@ from ui import cache, quiz, views
 MODES = {"max": "Max pooling", "avg": "Average pooling"}
 SOURCES = {"picture": "The picture itself", "feature": "A feature map (convolution + ReLU)"}
 ARROWS = {"right": "→ right", "down": "↓ down", "diagonal": "↘ diagonal"}
-SHOW_SIDE = 768  # display pixels: small maps are blown up with sharp square blocks
 ZOOM_CELLS = 8  # at most this many input cells per side in the hand-check grid
 REPEATS = 4  # poolings in a row
 MAX_SHIFT = 8  # pixels the shift test goes up to
@@ -197,12 +195,9 @@ def picture(values: np.ndarray, top: float | None) -> np.ndarray:
     return colorize(values, cmap=FEATURE_MAP, limits=(0.0, max(float(top), 1e-6)))
 
 
-def blocky(rgb: np.ndarray, side: int = SHOW_SIDE) -> np.ndarray:
-    """Enlarge with sharp square pixels (or shrink a huge map) so every map shows the same size."""
-    if max(rgb.shape[:2]) > side:
-        return views.fit(rgb)[0]
-    factor = max(1, side // max(rgb.shape[:2]))
-    return np.repeat(np.repeat(rgb, factor, 0), factor, 1)
+def show_map(where, rgb: np.ndarray, caption: str, name: str) -> None:
+    """A map filling its column, small ones enlarged with square pixels (one per number)."""
+    views.show(where, views.fit(rgb, enlarge=False)[0], caption=caption, sharp=f"pool-{name}")
 
 
 def legend(top: float | None) -> str:
@@ -218,13 +213,9 @@ def side_by_side(key: str, values: np.ndarray, s: PoolSettings, top: float | Non
     """The map, its max pooling and its average pooling, same display size, with shapes."""
     pooled = {m: cache.pool(key, values, s.size, **s.options(m)) for m in MODES}
     columns = st.columns(3)
-    columns[0].image(
-        blocky(picture(values, top)), width="stretch", caption=f"Before: {_shape(values)}"
-    )
+    show_map(columns[0], picture(values, top), f"Before: {_shape(values)}", "before")
     for column, (m, out) in zip(columns[1:], pooled.items(), strict=True):
-        column.image(
-            blocky(picture(out, top)), width="stretch", caption=f"{MODES[m]}: {_shape(out)}"
-        )
+        show_map(column, picture(out, top), f"{MODES[m]}: {_shape(out)}", m)
     st.caption(
         legend(top) + " The smaller maps are blown up to the same size: each square is one number."
     )
@@ -384,11 +375,11 @@ def hand_check(values: np.ndarray, s: PoolSettings, out_shape, top: float | None
     limits = (0.0, 1.0) if top is None else (0.0, max(float(top), 1e-6))
     cmap = "gray" if top is None else FEATURE_MAP
     left, right = st.columns([3, 2])
-    left.image(zoom_png(z, s, row, col, limits, cmap), width="stretch")
+    views.show(left, zoom_png(z, s, row, col, limits, cmap))
     i, j = row - z.first[0], col - z.first[1]
     highlight = np.zeros(z.pooled.shape, bool)
     highlight[i, j] = True
-    right.image(pooled_png(z, s.mode, row, col, limits, cmap), width="stretch")
+    views.show(right, pooled_png(z, s.mode, row, col, limits, cmap))
     right.caption("Blue: the chosen window's result. Rows and columns count pooled cells.")
     window_words(z, s, row, col, channel)
 
@@ -438,7 +429,7 @@ def repeated(key: str, values: np.ndarray, s: PoolSettings, top: float | None) -
     columns = st.columns(REPEATS + 1)
     for i, (column, m) in enumerate(zip(columns, maps, strict=False)):
         name = "Start" if i == 0 else f"After {i} pooling{'s' if i > 1 else ''}"
-        column.image(blocky(picture(m, top), 512), width="stretch", caption=f"{name}: {_shape(m)}")
+        show_map(column, picture(m, top), f"{name}: {_shape(m)}", f"repeat-{i}")
     sizes = " → ".join(f"`{_shape(m)}`" for m in maps)
     first, last = maps[0].shape[-2] * maps[0].shape[-1], maps[-1].shape[-2] * maps[-1].shape[-1]
     st.markdown(
@@ -478,8 +469,8 @@ def pipeline(picked, kernel: str, s: PoolSettings) -> None:
         (picture(relu, top), f"3. ReLU (negatives → 0): {_shape(relu)}"),
         (picture(pooled, top), f"4. {MODES[s.mode]}: {_shape(pooled)}"),
     ]
-    for column, (rgb, caption) in zip(st.columns(4), steps, strict=True):
-        column.image(blocky(rgb, 512), width="stretch", caption=caption)
+    for i, (column, (rgb, caption)) in enumerate(zip(st.columns(4), steps, strict=True)):
+        show_map(column, rgb, caption, f"pipeline-{i}")
     kh, kw = KERNELS[kernel].weights.shape
     st.markdown(
         f"**Shapes:** `{_shape(g)}` → convolution {kh} × {kw} (no padding) → "
@@ -507,6 +498,10 @@ def _effects(key, _grey, kernel, direction, s: PoolSettings) -> list[ShiftEffect
         padding=s.padding,
         mode=s.mode,
     )
+
+
+def _finite(x: float) -> float:
+    return x if np.isfinite(x) else float("nan")
 
 
 def _percent(x: float) -> str:
@@ -566,37 +561,32 @@ def shift_test(picked, kernel: str, s: PoolSettings) -> None:
         )
     scale = max(float(e.feature_difference.max()), 1e-6)
     x, y, chart = st.columns([2, 2, 3])
-    x.image(
-        blocky(picture(e.feature_difference, scale), 512),
-        width="stretch",
-        caption=f"What changed in the feature map: {_shape(e.feature_difference)}",
+    show_map(
+        x,
+        picture(e.feature_difference, scale),
+        f"What changed in the feature map: {_shape(e.feature_difference)}",
+        "shift-feature",
     )
-    y.image(
-        blocky(picture(e.pooled_difference, scale), 512),
-        width="stretch",
-        caption=f"What changed in the pooled map: {_shape(e.pooled_difference)}",
+    show_map(
+        y,
+        picture(e.pooled_difference, scale),
+        f"What changed in the pooled map: {_shape(e.pooled_difference)}",
+        "shift-pooled",
     )
     st.caption(
         f"Black: no change; bright yellow: a change of {scale:.3g} or more. Same scale "
         "on both sides. The chart shows the change for every shift from 1 to "
-        f"{MAX_SHIFT} pixels."
+        f"{MAX_SHIFT} pixels (dashed: the shift shown)."
     )
-    curve = pd.DataFrame(
-        {
-            "shift (pixels)": [x.shift for x in effects],
-            "feature map": [100 * x.feature_change for x in effects],
-            "pooled map": [100 * x.pooled_change for x in effects],
-        }
+    lines = {  # an infinite change (the map was all zeros) is left out of the chart
+        "feature map": tuple(_finite(100 * x.feature_change) for x in effects),
+        "pooled map": tuple(_finite(100 * x.pooled_change) for x in effects),
+    }
+    shifts = tuple(x.shift for x in effects)
+    chart_png = cache.png(
+        "curves", shifts, lines, xlabel="shift (pixels)", ylabel="change (%)", mark=k
     )
-    chart.line_chart(
-        curve,
-        color=["#1f6feb", "#e8710a"],
-        x="shift (pixels)",
-        y=["feature map", "pooled map"],
-        x_label="shift (pixels)",
-        y_label="change (%)",
-        height=320,
-    )
+    views.show(chart, chart_png)
 
 
 # --- 8. the question ---------------------------------------------------------------------------

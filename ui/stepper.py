@@ -127,14 +127,16 @@ def step_through(p, image, kernel, out, padded_rgb, s: conv.ConvSettings, cmap: 
         info = explain_pixel(image, kernel, row, col, channel=channel, **s.options())
         top, _, left, _ = s.padding
         a, z, b = st.columns([4, 3, 4])
-        a.image(
+        views.show(
+            a,
             views.with_window(padded_rgb, info.rows + top, info.cols + left),
-            width="stretch",
             caption="Where the window is on the padded input (gold box)",
+            sharp=f"{p}-step-window",
         )
-        z.image(
+        views.show(
+            z,
             views.zoom_window(padded_rgb, info.rows + top, info.cols + left),
-            width="stretch",
+            sharp=f"{p}-step-zoom",
             caption=f"Zoomed in: the {len(info.rows)} × {len(info.cols)} cells the kernel "
             f"touches, rows {info.rows[0]}…{info.rows[-1]} and columns "
             f"{info.cols[0]}…{info.cols[-1]} of the picture (outside 0…{height - 1} means "
@@ -167,7 +169,7 @@ def _click_or_show(p: str, picture: np.ndarray, out_h: int, out_w: int) -> None:
     try:
         from streamlit_image_coordinates import streamlit_image_coordinates
     except ImportError:  # the component is optional: the sliders do the same
-        st.image(picture, width="stretch")
+        views.show(st, picture, sharp=f"{p}-step-output")
         return
     click = streamlit_image_coordinates(
         picture,

@@ -1,7 +1,13 @@
-"""Projector mode: bigger type for the back row, switched on in the sidebar."""
+"""The app's look: square pixels for enlarged maps, and projector mode (bigger type)."""
 
 import streamlit as st
 
+SHARP_PREFIX = "sharp-"  # pictures in containers keyed sharp-* are enlarged with square pixels
+SHARP_CSS = f"""
+<style>
+  [class*="st-key-{SHARP_PREFIX}"] [data-testid="stImage"] img {{ image-rendering: pixelated; }}
+</style>
+"""
 PROJECTOR_CSS = """
 <style>
   html, body, [data-testid="stAppViewContainer"] { font-size: 20px; }
@@ -15,8 +21,12 @@ PROJECTOR_CSS = """
 """
 
 
-def projector_toggle() -> bool:
-    """A sidebar switch; when on, larger type on every page for the rest of the session."""
+def apply() -> bool:
+    """Square pixels everywhere, and a sidebar switch for projector mode; returns the switch.
+
+    When on, larger type on every page for the rest of the session.
+    """
+    st.html(SHARP_CSS)
     on = st.sidebar.toggle(
         "Projector mode (bigger text)",
         key="app.projector",

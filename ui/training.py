@@ -48,6 +48,7 @@ from cnnviz.data import (
 from cnnviz.model import CNN, MLP, POOL_MODES, CNNConfig, count_parameters, layer_shapes
 from cnnviz.plotting import figure_png
 from cnnviz.train import TrainConfig, TrainProgress, evaluate, train
+from ui import views
 from ui.datasets import TITLES, offer_download
 from ui.user_model import set_user_model
 
@@ -740,7 +741,7 @@ def show_preview(plan: Plan, splits: Splits) -> None:
         )
     else:
         caption = "Augmentation is off: training sees the images exactly as they are."
-    st.image(picture, caption=caption, width=picture.shape[1])
+    views.show(st, picture, caption=caption, width=picture.shape[1])
 
 
 # --- Streamlit: the race -----------------------------------------------------------------------
@@ -983,7 +984,7 @@ def results(job: Job) -> None:
         st.markdown("**Which classes get mixed up?** Rows: the true class; columns: the guess.")
         which = _widget("train.confusion", CNN_NAME)
         matrix = view.results[which].confusion
-        st.image(_figure("confusion", f"{job.id}-{which}", matrix, tuple(names)), width="stretch")
+        views.show(st, _figure("confusion", f"{job.id}-{which}", matrix, tuple(names)))
         mistakes = [
             f"{names[t]} taken for {names[p]} ({n} times)" for t, p, n in most_confused(matrix)
         ]
@@ -995,7 +996,7 @@ def results(job: Job) -> None:
             "subtracts: many became edge or blob detectors, much like the presets on "
             "the Convolution page."
         )
-        st.image(_figure("kernels", str(job.id), kernels), width="stretch")
+        views.show(st, _figure("kernels", str(job.id), kernels))
     st.success(
         "Your trained CNN is now **your** model on the “Inside a CNN” page (only you see it; "
         "the shipped model stays as it was).",

@@ -8,6 +8,7 @@ import streamlit as st
 
 from cnnviz import pad2d
 from cnnviz.plotting import colorize, image_to_rgb, mark_box, symmetric_limit
+from ui.theme import SHARP_PREFIX
 
 DISPLAY_MAX = 720  # pixels: larger maps are shrunk for the browser, never for the maths
 DISPLAY_MIN = 360  # smaller maps are blown up with sharp square pixels
@@ -15,16 +16,42 @@ PADDING_TINT = np.array([255, 140, 0], np.float32)  # orange
 LEFTOVER_TINT = np.array([150, 80, 200], np.float32)  # purple
 
 
-def fit(rgb: np.ndarray) -> tuple[np.ndarray, float]:
-    """Scale ``(H, W, 3)`` for display; returns the picture and its scale factor."""
+def fit(rgb: np.ndarray, *, enlarge: bool = True) -> tuple[np.ndarray, float]:
+    """Scale ``(H, W, 3)`` for display; returns the picture and its scale factor.
+
+    ``enlarge=False`` leaves small pictures small: shown with ``show(..., sharp=True)`` the
+    browser blows them up with square pixels, and the server encodes a tiny PNG.
+    """
     h, w = rgb.shape[:2]
     side = max(h, w)
     if side > DISPLAY_MAX:
         scale = DISPLAY_MAX / side
         size = (max(1, round(w * scale)), max(1, round(h * scale)))
         return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), scale
-    factor = max(1, DISPLAY_MIN // side)
+    factor = max(1, DISPLAY_MIN // side) if enlarge else 1
     return np.repeat(np.repeat(rgb, factor, 0), factor, 1), float(factor)
+
+
+def png_bytes(rgb: np.ndarray) -> bytes:
+    """Lossless PNG of a uint8 ``(H, W, 3)`` or ``(H, W)`` picture, quickly (little compression)."""
+    pixels = rgb[..., ::-1] if rgb.ndim == 3 else rgb  # OpenCV writes BGR
+    ok, data = cv2.imencode(".png", np.ascontiguousarray(pixels), [cv2.IMWRITE_PNG_COMPRESSION, 1])
+    if not ok:
+        raise ValueError(f"could not encode a picture of shape {rgb.shape} as PNG")
+    return data.tobytes()
+
+
+def show(where, picture, *, caption: str | None = None, width="stretch", sharp: str = ""):
+    """Put a uint8 picture or PNG bytes on the page, always as PNG.
+
+    Left to itself Streamlit sends arrays as JPEG, which smears the edges between pixels, and
+    re-encodes PNG bytes without transparency as JPEG on every rerun. A ``sharp`` name (unique
+    on the page) lets the browser enlarge the picture with square pixels (``SHARP_CSS``), so a
+    small map travels as a small PNG.
+    """
+    data = picture if isinstance(picture, bytes) else png_bytes(picture)
+    target = where.container(key=f"{SHARP_PREFIX}{sharp}") if sharp else where
+    target.image(data, caption=caption, width=width, output_format="PNG")
 
 
 def _tint(rgb: np.ndarray, mask: np.ndarray, colour: np.ndarray) -> None:

@@ -1,6 +1,7 @@
 """Page tests: AppTest from the entry point, with helpers to read the numbers pages print."""
 
 import io
+import os
 import re
 
 import numpy as np
@@ -9,6 +10,10 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 APP = "../../app.py"  # AppTest resolves paths relative to this folder
+
+# A served app warms its caches in a background thread (ui/warm.py). Here many apps share
+# one process and a test may watch its file writes: the warm-up has its own test instead.
+os.environ["CNNVIZ_WARM_UP"] = "off"
 
 
 def open_page(page: str, query: dict | None = None) -> AppTest:

@@ -203,10 +203,29 @@ def test_question_is_answerable_from_the_page(page):
 
 
 def test_flip_lesson_shows_the_difference(page):
-    """Sobel x differs from its rotation; the identity does not."""
+    """Opened (closed it costs nothing), Sobel x differs from its rotation; the identity not."""
+    assert not any("differ by up to" in w.value for w in page.warning)
+    page.session_state["conv.open.flip"] = True
+    page.run()
     assert any("differ by up to" in w.value for w in page.warning)
     page.selectbox(key="conv.preset").set_value("identity").run()
     assert any("looks the same rotated" in i.value for i in page.info)
+
+
+def captions(at) -> list[str]:
+    """The captions under the page's pictures."""
+    return [image.caption for element in at.get("image") for image in element.proto.imgs]
+
+
+def test_second_kernel_is_computed_only_when_its_box_is_open(page):
+    """The comparison box runs when opened and shows the second kernel's output shape."""
+    assert not any(c.startswith("Gaussian blur 5") for c in captions(page))
+    page.session_state["conv.open.compare"] = True
+    page.run()
+    page.selectbox(key="conv.compare").set_value("gaussian_5").run()
+    height, width = shape_after(page, "output")  # Sobel x is 3 x 3; the Gaussian is 5 x 5
+    assert f"Gaussian blur 5x5: output {height - 2} × {width - 2}" in captions(page)
+    assert not page.exception
 
 
 def test_learned_kernel_from_the_trained_cnn(page):

@@ -67,6 +67,7 @@ def start_server() -> tuple[subprocess.Popen, str]:
     process = subprocess.Popen(
         command,
         cwd=ROOT,
+        env={**os.environ, "CNNVIZ_WARM_UP": "on"},  # served as a teacher would serve it
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
