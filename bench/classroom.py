@@ -7,7 +7,7 @@ students through the classroom script with 2 to 5 s of thinking between steps. P
 sessions completed, p50/p95 interaction latency (from the action until Streamlit reports the
 script run finished), errors, and the server's peak memory. Not a CI gate.
 
-Default: each student is a websocket speaking Streamlit's protocol (bench/protocol.py):
+Default: each student is a websocket speaking Streamlit's protocol (ui/visitor.py):
 open the Convolution page, pick a photo, change the kernel and the stride, open Pooling and
 change the window, open Inside a CNN, open the Glossary. With --browser each student is a
 Playwright context in Debian's chromium and uploads a real photo instead of picking one;
@@ -132,7 +132,7 @@ def watch_memory(pid: int, peak: list[int], stop: threading.Event, slot: int = 0
 
 
 async def protocol_student(url: str, think, results: Results, n: int) -> None:
-    from protocol import Student
+    from ui.visitor import Visitor
 
     async def step(action, name: str) -> None:
         seconds = await action
@@ -141,7 +141,7 @@ async def protocol_student(url: str, think, results: Results, n: int) -> None:
         await asyncio.sleep(random.uniform(*think))
 
     try:
-        async with Student(url) as s:
+        async with Visitor(url) as s:
             await step(s.open("convolution"), "open Convolution")
             await step(s.set("input.sample", "string_value", "coins"), "pick a photo")
             await step(s.set("conv.preset", "string_value", "gaussian_5"), "change kernel")

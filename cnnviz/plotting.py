@@ -85,7 +85,7 @@ def enlarge(rgb: np.ndarray, min_side: int = 240) -> np.ndarray:
     return np.repeat(np.repeat(rgb, factor, axis=0), factor, axis=1)
 
 
-def _short(value: float, decimals: int) -> str:
+def short_number(value: float, decimals: int) -> str:
     """``0.50`` -> ``0.5``, ``-0.0001`` -> ``0``: numbers as a student writes them."""
     if not np.isfinite(value):
         return "?"
@@ -109,7 +109,7 @@ def _grid(ax, values, *, cmap, limits, highlight=None, decimals=2, title="") -> 
         ax.text(
             j,
             i,
-            _short(v, decimals),
+            short_number(v, decimals),
             ha="center",
             va="center",
             fontsize=size,
@@ -151,27 +151,6 @@ def number_grid(
         decimals=decimals,
         title=title,
     )
-    fig.tight_layout()
-    return fig
-
-
-def worked_window(patch: np.ndarray, weights: np.ndarray, products: np.ndarray) -> Figure:
-    """Input under the window, kernel and products side by side, one row per channel.
-
-    Each argument is ``(C, kh, kw)``; input values are drawn in grey on a 0..1 scale.
-    """
-    channels, h, w = patch.shape
-    fig = Figure(figsize=(3 * max(2.2, w * 0.55 + 0.6), channels * max(1.8, h * 0.55 + 0.8)))
-    for c in range(channels):
-        label = f" (channel {c})" if channels > 1 else ""
-        panels = [
-            (patch[c], "gray", (0, 1), f"Input under the window{label}"),
-            (weights[c], "RdBu_r", None, "× kernel"),
-            (products[c], "RdBu_r", None, "= products"),
-        ]
-        for k, (values, cmap, limits, title) in enumerate(panels):
-            ax = fig.add_subplot(channels, 3, 3 * c + k + 1)
-            _grid(ax, np.asarray(values, np.float64), cmap=cmap, limits=limits, title=title)
     fig.tight_layout()
     return fig
 

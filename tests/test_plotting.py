@@ -11,7 +11,6 @@ from cnnviz.plotting import (
     kernel_gallery,
     mark_box,
     number_grid,
-    worked_window,
 )
 
 
@@ -50,14 +49,6 @@ def test_number_grid_writes_every_number():
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert texts[:3] == ["0.5", "0", "1"] and len(texts) == 9
     assert figure_png(fig).startswith(b"\x89PNG")
-
-
-def test_worked_window_has_three_panels_per_channel():
-    """Input, kernel and products for each channel the kernel sums over."""
-    patch = np.random.default_rng(0).random((3, 2, 2))
-    fig = worked_window(patch, np.ones_like(patch), patch)
-    assert len(fig.axes) == 9
-    assert fig.axes[2].get_title() == "= products"
 
 
 def test_kernel_gallery_numbers_every_kernel():

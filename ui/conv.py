@@ -8,6 +8,7 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import PADDING_MODES, explain_pixel, pad2d, same_padding
+from cnnviz.grids import worked_window_html
 from cnnviz.shapes import leftover, size_formula
 from ui import cache, views
 
@@ -192,7 +193,7 @@ def step_table(image, kernel, row, col, channel, s: ConvSettings) -> float:
     patches = info.patch if info.patch.ndim == 3 else info.patch[None]
     weights = info.weights if info.weights.ndim == 3 else info.weights[None]
     products = info.products if info.products.ndim == 3 else info.products[None]
-    views.show(st, cache.png("worked_window", patches, weights, products))
+    st.html(worked_window_html(patches, weights, products))
     value = info.value
     terms = f"sum of products = {info.total:.4f}, plus bias {info.bias:g} = **{value:.4f}**"
     if s.relu:

@@ -437,11 +437,22 @@ class Run:
 
 
 def run(chosen: Chosen, picture: Picture) -> Run:
-    """Pass ``picture`` through ``chosen``'s network, keeping every layer's output."""
-    maps = feature_maps(chosen.model, to_tensor(picture.pixels))
+    """Pass ``picture`` through ``chosen``'s network, keeping every layer's output (once per
+    network and picture for the whole class: the keys name both)."""
+    return _run(chosen.key, picture.key, chosen.model, picture.pixels)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _run(model_key: str, picture_key: str, _model: CNN, _pixels: np.ndarray) -> Run:
+    maps = feature_maps(_model, to_tensor(_pixels))
     outputs = {name: value[0].numpy() for name, value in maps}
     logits = torch.from_numpy(outputs["output"])
     return Run(outputs, torch.softmax(logits, 0).numpy())
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _saliency(model_key: str, picture_key: str, target: int, _model: CNN, _pixels: np.ndarray):
+    return saliency(_model, _pixels, target)
 
 
 def describe(model: CNN, name: str) -> str:
@@ -473,14 +484,13 @@ def show_steps(done: Preprocessed) -> None:
         "The datasets hold white shapes on black, cropped, shrunk and centred in 28 × 28 "
         "pixels. Your picture goes through the same steps:"
     )
+    steps = views.sharp_pixels(st, "inside-steps")
     for first in range(0, len(done.steps), 4):
         row = done.steps[first : first + 4]
         for column, (number, (title, pixels)) in zip(
-            st.columns(4), enumerate(row, start=first + 1), strict=False
+            steps.columns(4), enumerate(row, start=first + 1), strict=False
         ):
-            views.show(
-                column, _small(pixels), caption=f"{number}. {title}", sharp=f"inside-step-{number}"
-            )
+            views.show(column, _small(pixels), caption=f"{number}. {title}")
 
 
 def show_prediction(chosen: Chosen, picture: Picture, result: Run) -> None:
@@ -566,17 +576,6 @@ def _top9(model_key: str, dataset: str, root: str, layer: str, channel: int, _mo
     return top_patches(_model, pixels, layer, channel, peaks=peaks)
 
 
-def warm(name: str) -> None:
-    """Load shipped network ``name`` and, when its test set is here, search every convolution
-    layer's strongest test pictures: what the page's first visitor would otherwise wait for.
-    Raises ``WeightsError`` if the weights file is damaged.
-    """
-    model = shipped_model(name)
-    if test_pictures(name) is not None:
-        for layer in conv_layers(model):
-            _peaks(f"shipped:{name}", name, str(data_root()), layer, model)
-
-
 def top_nine(chosen: Chosen, layer: str, channel: int) -> TopPatches:
     """The nine test pictures exciting ``channel`` of ``layer`` most (the test set must be
     there). The search covers every channel of the layer at once and is kept for the class.
@@ -646,6 +645,19 @@ def channel_close_up(chosen: Chosen, picture: Picture, result: Run) -> None:
                 f"One {kernel.shape[1]} × {kernel.shape[2]} slice per map of the layer below; "
                 "the products of all slices are added, plus the bias."
             )
+    box = st.expander(
+        "Which test pictures excite this map most?",
+        key="inside.open.top",
+        on_change="rerun",  # searching 10,000 pictures is worth doing only when asked
+        bind="query-params",
+    )
+    if box.open:
+        with box:
+            strongest_test_pictures(chosen, layer, channel)
+
+
+def strongest_test_pictures(chosen: Chosen, layer: str, channel: int) -> None:
+    """The nine test pictures exciting ``channel`` of ``layer`` most, as patches with words."""
     data = test_pictures(chosen.dataset)
     if data is None:
         st.info(
@@ -705,7 +717,8 @@ def show_dense(chosen: Chosen, picture: Picture, result: Run) -> None:
 
 def show_saliency(chosen: Chosen, picture: Picture, result: Run) -> None:
     """Which input pixels sway the predicted class's score most."""
-    heat = saliency(chosen.model, picture.pixels, result.predicted)  # (28, 28) in [0, 1]
+    heat = _saliency(chosen.key, picture.key, result.predicted, chosen.model, picture.pixels)
+    # heat: (28, 28) in [0, 1]
     name = chosen.classes[result.predicted]
     row, col = np.unravel_index(int(np.argmax(heat)), heat.shape)
     coloured = colorize(heat, cmap="magma", limits=(0.0, 1.0))
@@ -716,13 +729,13 @@ def show_saliency(chosen: Chosen, picture: Picture, result: Run) -> None:
         f"how much would the **{name}** score change? Bright pixels matter most; here the "
         f"strongest is at row {row}, column {col}."
     )
-    for column, (part, picture_rgb, caption) in zip(
-        st.columns(3),
+    for column, (picture_rgb, caption) in zip(
+        views.sharp_pixels(st, "inside-saliency").columns(3),
         [
-            ("input", grey, "input · 1 × 28 × 28"),
-            ("saliency", coloured, f"saliency for “{name}” · 28 × 28"),
-            ("both", blend, "both on top of each other"),
+            (grey, "input · 1 × 28 × 28"),
+            (coloured, f"saliency for “{name}” · 28 × 28"),
+            (blend, "both on top of each other"),
         ],
         strict=True,
     ):
-        views.show(column, picture_rgb, caption=caption, sharp=f"inside-saliency-{part}")
+        views.show(column, picture_rgb, caption=caption)

@@ -195,9 +195,10 @@ def picture(values: np.ndarray, top: float | None) -> np.ndarray:
     return colorize(values, cmap=FEATURE_MAP, limits=(0.0, max(float(top), 1e-6)))
 
 
-def show_map(where, rgb: np.ndarray, caption: str, name: str) -> None:
-    """A map filling its column, small ones enlarged with square pixels (one per number)."""
-    views.show(where, views.fit(rgb, enlarge=False)[0], caption=caption, sharp=f"pool-{name}")
+def show_map(where, rgb: np.ndarray, caption: str) -> None:
+    """A map filling its column, shrunk if huge; inside ``views.sharp_pixels`` a small one is
+    enlarged with square pixels (one per number)."""
+    views.show(where, views.fit(rgb, enlarge=False)[0], caption=caption)
 
 
 def legend(top: float | None) -> str:
@@ -212,10 +213,10 @@ def legend(top: float | None) -> str:
 def side_by_side(key: str, values: np.ndarray, s: PoolSettings, top: float | None) -> None:
     """The map, its max pooling and its average pooling, same display size, with shapes."""
     pooled = {m: cache.pool(key, values, s.size, **s.options(m)) for m in MODES}
-    columns = st.columns(3)
-    show_map(columns[0], picture(values, top), f"Before: {_shape(values)}", "before")
+    columns = views.sharp_pixels(st, "pool-side").columns(3)
+    show_map(columns[0], picture(values, top), f"Before: {_shape(values)}")
     for column, (m, out) in zip(columns[1:], pooled.items(), strict=True):
-        show_map(column, picture(out, top), f"{MODES[m]}: {_shape(out)}", m)
+        show_map(column, picture(out, top), f"{MODES[m]}: {_shape(out)}")
     st.caption(
         legend(top) + " The smaller maps are blown up to the same size: each square is one number."
     )
@@ -426,10 +427,10 @@ def repeated(key: str, values: np.ndarray, s: PoolSettings, top: float | None) -
         if stopped:
             break
         maps.append(cache.pool(f"{key}|repeat{i}", maps[-1], s.size, **s.options()))
-    columns = st.columns(REPEATS + 1)
+    columns = views.sharp_pixels(st, "pool-repeated").columns(REPEATS + 1)
     for i, (column, m) in enumerate(zip(columns, maps, strict=False)):
         name = "Start" if i == 0 else f"After {i} pooling{'s' if i > 1 else ''}"
-        show_map(column, picture(m, top), f"{name}: {_shape(m)}", f"repeat-{i}")
+        show_map(column, picture(m, top), f"{name}: {_shape(m)}")
     sizes = " → ".join(f"`{_shape(m)}`" for m in maps)
     first, last = maps[0].shape[-2] * maps[0].shape[-1], maps[-1].shape[-2] * maps[-1].shape[-1]
     st.markdown(
@@ -469,8 +470,10 @@ def pipeline(picked, kernel: str, s: PoolSettings) -> None:
         (picture(relu, top), f"3. ReLU (negatives → 0): {_shape(relu)}"),
         (picture(pooled, top), f"4. {MODES[s.mode]}: {_shape(pooled)}"),
     ]
-    for i, (column, (rgb, caption)) in enumerate(zip(st.columns(4), steps, strict=True)):
-        show_map(column, rgb, caption, f"pipeline-{i}")
+    for column, (rgb, caption) in zip(
+        views.sharp_pixels(st, "pool-pipeline").columns(4), steps, strict=True
+    ):
+        show_map(column, rgb, caption)
     kh, kw = KERNELS[kernel].weights.shape
     st.markdown(
         f"**Shapes:** `{_shape(g)}` → convolution {kh} × {kw} (no padding) → "
@@ -560,18 +563,17 @@ def shift_test(picked, kernel: str, s: PoolSettings) -> None:
             icon=":material/info:",
         )
     scale = max(float(e.feature_difference.max()), 1e-6)
-    x, y, chart = st.columns([2, 2, 3])
+    maps, chart = st.columns([4, 3])
+    x, y = views.sharp_pixels(maps, "pool-shift").columns(2)
     show_map(
         x,
         picture(e.feature_difference, scale),
         f"What changed in the feature map: {_shape(e.feature_difference)}",
-        "shift-feature",
     )
     show_map(
         y,
         picture(e.pooled_difference, scale),
         f"What changed in the pooled map: {_shape(e.pooled_difference)}",
-        "shift-pooled",
     )
     st.caption(
         f"Black: no change; bright yellow: a change of {scale:.3g} or more. Same scale "

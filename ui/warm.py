@@ -1,22 +1,25 @@
 """Warm the class server's shared caches in the background, once, at its first visit.
 
 Without it the first students to open a page wait for what is then kept for everybody:
-importing torch and matplotlib, loading the networks, searching the 10,000 test pictures.
-The teacher usually opens the app before the class arrives; this uses that minute.
+importing torch and matplotlib, loading the networks and the test pictures, drawing each
+page's default figures. The teacher usually opens the app before the class arrives; this
+uses that minute: a thread visits every lesson page once over the app's own websocket, as a
+browser would, so whatever a page computes and draws by default is ready.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import threading
+from pathlib import Path
 
 import streamlit as st
 
-from cnnviz.weights import WeightsError
-
 LOG = logging.getLogger(__name__)
 SWITCH = "CNNVIZ_WARM_UP"  # "off": no warm-up (the page tests run many apps in one process)
+VISIT_TIMEOUT = 300  # seconds for the whole visit; a slow machine just warms less
 
 
 def start() -> threading.Thread | None:
@@ -26,19 +29,43 @@ def start() -> threading.Thread | None:
 
 @st.cache_resource(show_spinner=False)
 def _start() -> threading.Thread:
-    thread = threading.Thread(target=warm, name="cnnviz-warm-up", daemon=True)
+    thread = threading.Thread(target=warm, args=(own_url(),), name="cnnviz-warm-up", daemon=True)
     thread.start()
     return thread
 
 
-def warm() -> None:
-    """Fill the caches the lesson pages share: the first sample, both networks, their peaks."""
-    from cnnviz import samples
-    from ui import cache, inside, models, pooling  # noqa: F401  (importing is half the work)
+def warm(url: str) -> None:
+    """Visit every lesson page of the server at ``url`` once; log, never raise."""
+    try:
+        pages = asyncio.run(asyncio.wait_for(visit(url), VISIT_TIMEOUT))
+    except Exception as error:  # noqa: BLE001  (a warm-up that fails only costs speed)
+        LOG.warning("warm-up could not visit the pages at %s: %r", url, error)
+    else:
+        LOG.info("warm-up visited %s", ", ".join(pages))
 
-    cache.sample(next(iter(samples.SAMPLES)))
-    for name in models.SUBJECTS:
-        try:
-            inside.warm(name)
-        except WeightsError as error:  # the page explains a damaged file to whoever opens it
-            LOG.warning("warm-up skipped the %s network: %s", name, error)
+
+async def visit(url: str) -> list[str]:
+    """Open every registered lesson page once with its defaults, like a new student; returns
+    the pages opened. Raises ``RuntimeError`` if a page showed an error.
+    """
+    from ui.lessons import registered
+    from ui.visitor import Visitor
+
+    pages = [Path(page).stem for page in sorted(registered())]
+    async with Visitor(url) as visitor:
+        for page in pages:
+            await visitor.open(page)
+            if visitor.exceptions:
+                raise RuntimeError(f"the {page} page showed an error")
+    return pages
+
+
+def own_url() -> str:
+    """This server's address as seen from the machine itself."""
+    address = st.get_option("server.address") or "127.0.0.1"
+    if address in ("0.0.0.0", "::"):  # listening everywhere: loopback is one of them
+        address = "127.0.0.1"
+    if ":" in address:
+        address = f"[{address}]"
+    base = (st.get_option("server.baseUrlPath") or "").strip("/")
+    return f"http://{address}:{st.get_option('server.port')}" + (f"/{base}" if base else "")

@@ -107,15 +107,18 @@ def test_a_test_picture_shows_prediction_shapes_and_the_channel(entry, with_data
     with torch.inference_mode():
         conv1 = model.conv1((to_tensor(pixels[12]) - model.mean) / model.std)[0, 0]
     assert f"max activation **{conv1.max().item():.3f}**" in text
-    top = re.search(r"Top: (.+)\.", text)
-    assert top and len(top.group(1).split("), ")) == 9
     assert "1,600 × 128 + 128 = 204,928 weights" in text
+    assert "Top:" not in text  # the search over the test set waits until its box is opened
+    at.session_state["inside.open.top"] = True
+    top = re.search(r"Top: (.+)\.", text_of(ok(at.run())))
+    assert top and len(top.group(1).split("), ")) == 9
 
 
 @pytest.mark.data
 def test_choosing_another_layer_and_map(entry, with_data):
     """conv2, map 5: the page prints that map's shape and its receptive field of 8 pixels."""
     at = page(entry)
+    at.session_state["inside.open.top"] = True
     at.selectbox(key="inside.layer").set_value("conv2")
     at = ok(at.run())
     at.slider(key="inside.channel.conv2").set_value(5)
@@ -158,7 +161,10 @@ def test_without_data_the_page_explains_and_uploads_still_work(entry, no_data):
     at = ok(at.run())
     assert prediction(at)
     assert "conv1 `32 × 26 × 26`" in text_of(at)
-    assert "need the test set" in text_of(at)  # the top nine patches
+    assert "need the test set" not in text_of(at)  # the top nine patches: box closed
+    at.session_state["inside.open.top"] = True
+    at = ok(at.run())
+    assert "need the test set" in text_of(at)
     at.radio(key="inside.source").set_value("test")
     at = ok(at.run())
     assert "are not on this server" in at.warning[0].value
@@ -227,6 +233,7 @@ def test_your_model_is_offered_and_the_shared_one_never_changes(entry, with_data
     text = text_of(at)
     assert "conv1 `4 × 24 × 24`" in text and "pool2 `8 × 4 × 4`" in text
     assert prediction(at) == expected(user.model, at_input(with_data, 0), CLASS_NAMES["mnist"])
+    at.session_state["inside.open.top"] = True
     at.selectbox(key="inside.layer").set_value("conv2")
     at = ok(at.run())
     assert "sees a square of 14 × 14 input pixels" in text_of(at)

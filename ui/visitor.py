@@ -1,7 +1,8 @@
 """A minimal Streamlit client speaking the app's websocket protocol (no browser).
 
-The load test uses it to put many students on one server without also running many
-browsers on the same cores: each student is one websocket, sending the widget states a
+Two users: the server's warm-up visits every lesson page once with it (ui/warm.py), and the
+class load test (bench/classroom.py) puts fifty students on one server without also running
+fifty browsers on the same cores. Each visitor is one websocket, sending the widget states a
 browser would send and timing each script run until Streamlit reports it finished.
 """
 
@@ -16,7 +17,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 FINISHED_EARLY_FOR_RERUN = 2  # ScriptFinishedStatus: another run follows at once
 
 
-class Student:
+class Visitor:
     """One browser tab's worth of protocol: open pages, change widgets by their key."""
 
     def __init__(self, url: str):
