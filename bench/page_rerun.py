@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import statistics
 import sys
 import time
@@ -21,6 +22,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
+os.environ["CNNVIZ_WARM_UP"] = "off"  # AppTest runs no server to warm (ui/warm.py)
 sys.path.insert(0, str(ROOT))
 
 from cnnviz.samples import load_sample  # noqa: E402

@@ -45,13 +45,16 @@ def warm(url: str) -> None:
 
 
 async def visit(url: str) -> list[str]:
-    """Open every registered lesson page once with its defaults, like a new student; returns
-    the pages opened. Raises ``RuntimeError`` if a page showed an error.
+    """Open every registered page once with its defaults, like a new student, the lessons
+    first and in their order; returns the pages opened. Raises ``RuntimeError`` if a page
+    showed an error.
     """
-    from ui.lessons import registered
+    from ui.lessons import available, registered
     from ui.visitor import Visitor
 
-    pages = [Path(page).stem for page in sorted(registered())]
+    in_lesson_order = dict.fromkeys(page for page, _, _ in available())  # what students open first
+    rest = sorted(registered() - in_lesson_order.keys())
+    pages = [Path(page).stem for page in [*in_lesson_order, *rest]]
     async with Visitor(url) as visitor:
         for page in pages:
             await visitor.open(page)
