@@ -14,8 +14,11 @@ import numpy as np
 
 from cnnviz.plotting import short_number, symmetric_limit
 
-CELL = "min-width:2.6em;height:2.2em;padding:0 .3em;text-align:center;border:1px solid #fff"
-INDEX = "color:#888;font-size:.75em;font-weight:normal;padding:0 .35em"
+CELL = "min-width:2.4em;height:2.1em;padding:0 .25em;text-align:center;border:1px solid #fff"
+MARKED = "outline:3px solid #ffb000;outline-offset:-3px"  # a highlighted cell
+INDEX = "color:#888;font-size:.75em;font-weight:normal;padding:0 .3em"
+ROW = "display:flex;flex-wrap:wrap;justify-content:center;align-items:flex-end;gap:.6em"
+SIGN = "font-size:1.8em;padding:0 .25em .55em"  # the x and = between tables
 
 
 def _hex(rgba) -> str:
@@ -29,36 +32,60 @@ def grid_html(
     cmap: str = "RdBu_r",
     limits: tuple[float, float] | None = None,
     decimals: int = 2,
+    highlight: np.ndarray | None = None,
+    fit: bool = True,
 ) -> str:
     """One ``(h, w)`` array as a table of coloured cells, rows and columns numbered from 0.
 
-    ``limits`` is the colour scale (default: symmetric around 0, for signed numbers).
+    ``limits`` is the colour scale (default: symmetric around 0, for signed numbers);
+    ``highlight`` an optional boolean ``(h, w)`` mask of cells outlined in orange. With
+    ``fit`` the type shrinks to fit the column (a 15 x 15 kernel still fits beside the
+    picture); without, the table keeps its size (for tables side by side in a row).
     """
     values = np.asarray(values, dtype=np.float64)
     if values.ndim != 2:
         raise ValueError(f"a grid needs a 2-D array (h, w), got shape {values.shape}")
+    if highlight is not None and np.shape(highlight) != values.shape:
+        raise ValueError(f"highlight must have the grid's shape {values.shape}")
     if limits is None:
         m = symmetric_limit(values)
         limits = (-m, m)
     low, high = limits
     span = (high - low) or 1.0
     colours = matplotlib.colormaps[cmap](np.clip((np.nan_to_num(values) - low) / span, 0, 1))
+    texts = [[short_number(v, decimals) for v in row] for row in values]
     head = "".join(f'<th style="{INDEX}">{j}</th>' for j in range(values.shape[1]))
     rows = [f'<tr><th style="{INDEX}"></th>{head}</tr>']
-    for i, row in enumerate(values):
+    for i, row in enumerate(texts):
         cells = []
-        for j, v in enumerate(row):
+        for j, text in enumerate(row):
             r, g, b = colours[i, j, :3]
             ink = "#fff" if 0.299 * r + 0.587 * g + 0.114 * b < 0.5 else "#000"
             style = f"{CELL};background:{_hex(colours[i, j])};color:{ink}"
-            cells.append(f'<td style="{style}">{short_number(v, decimals)}</td>')
+            if highlight is not None and highlight[i, j]:
+                style += f";{MARKED}"
+            cells.append(f'<td style="{style}">{text}</td>')
         rows.append(f'<tr><th style="{INDEX}">{i}</th>{"".join(cells)}</tr>')
+    # Type as large as the column allows: a digit is about 0.5 em wide, a cell at least
+    # CELL's 2.4 em; cqi is 1 % of the column's width (the wrapper is the container).
+    longest = max((len(t) for row in texts for t in row), default=1)
+    width_em = values.shape[1] * max(2.4, 0.5 * longest + 0.6) + 1.2
+    size = f"min(1.1rem, calc(100cqi / {width_em:.1f}))" if fit else "1.1rem"
     caption = (
-        f'<caption style="caption-side:top;font-weight:600;white-space:nowrap">'
+        '<caption style="caption-side:top;font-weight:600;white-space:nowrap">'
         f"{escape(title)}</caption>"
+        if title
+        else ""
     )
-    table = "border-collapse:collapse;font-variant-numeric:tabular-nums;font-size:1.1rem"
-    return f'<table style="{table}">{caption if title else ""}{"".join(rows)}</table>'
+    table = f"border-collapse:collapse;font-variant-numeric:tabular-nums;font-size:{size}"
+    body = f'<table style="{table}">{caption}{"".join(rows)}</table>'
+    return f'<div style="container-type:inline-size">{body}</div>' if fit else body
+
+
+def _group(sign: str, table: str) -> str:
+    """A sign and the table it introduces, kept on one line when the row wraps."""
+    mark = f'<span style="{SIGN}">{sign}</span>' if sign else ""
+    return f'<div style="display:flex;align-items:flex-end">{mark}{table}</div>'
 
 
 def worked_window_html(patch: np.ndarray, weights: np.ndarray, products: np.ndarray) -> str:
@@ -71,20 +98,22 @@ def worked_window_html(patch: np.ndarray, weights: np.ndarray, products: np.ndar
             "patch, weights and products must share one shape (C, kh, kw); got "
             f"{patch.shape}, {weights.shape}, {products.shape}"
         )
-    sign = 'style="font-size:2em;align-self:center;padding:0 .4em"'
     lines = []
     for c in range(patch.shape[0]):
-        label = f" (channel {c})" if patch.shape[0] > 1 else ""
-        parts = [
-            grid_html(patch[c], title=f"Input under the window{label}", cmap="gray", limits=(0, 1)),
-            f"<span {sign}>×</span>",
-            grid_html(weights[c], title="kernel"),
-            f"<span {sign}>=</span>",
-            grid_html(products[c], title="products"),
-        ]
-        inner = "".join(f"<div>{p}</div>" if p.startswith("<table") else p for p in parts)
-        lines.append(
-            '<div style="display:flex;flex-wrap:wrap;justify-content:center;gap:.3em;'
-            f'margin-bottom:.8em">{inner}</div>'
+        heading = (
+            f'<div style="font-weight:600;margin-top:.4em">Channel {c}</div>'
+            if patch.shape[0] > 1
+            else ""
         )
+        groups = [
+            _group(
+                "",
+                grid_html(
+                    patch[c], title="Input under the window", cmap="gray", limits=(0, 1), fit=False
+                ),
+            ),
+            _group("×", grid_html(weights[c], title="kernel", fit=False)),
+            _group("=", grid_html(products[c], title="products", fit=False)),
+        ]
+        lines.append(f'{heading}<div style="{ROW}">{"".join(groups)}</div>')
     return "".join(lines)

@@ -85,11 +85,19 @@ def enlarge(rgb: np.ndarray, min_side: int = 240) -> np.ndarray:
     return np.repeat(np.repeat(rgb, factor, axis=0), factor, axis=1)
 
 
+TINY = 1e-3  # smaller numbers are rounding noise (-0.0001 -> 0); larger ones keep 2 digits
+
+
 def short_number(value: float, decimals: int) -> str:
-    """``0.50`` -> ``0.5``, ``-0.0001`` -> ``0``: numbers as a student writes them."""
+    """``0.50`` -> ``0.5``, ``-0.0001`` -> ``0``, ``1/256`` -> ``0.0039``: numbers as a student
+    writes them. A number that ``decimals`` would round to 0 keeps two significant digits
+    unless it is below ``TINY``.
+    """
     if not np.isfinite(value):
         return "?"
     text = f"{value:.{decimals}f}"
+    if float(text) == 0 and abs(value) >= TINY:
+        text = f"{value:.2g}"
     text = text.rstrip("0").rstrip(".") if "." in text else text
     return "0" if text in ("-0", "") else text
 

@@ -8,6 +8,7 @@ import streamlit as st
 
 from cnnviz import KERNELS, correlate2d_loop, flip_kernel
 from cnnviz.codegen import conv_code
+from cnnviz.grids import grid_html
 from cnnviz.plotting import DIVERGING_MAPS
 from cnnviz.questions import conv_shape_question
 from ui import cache, conv, quiz, stepper, views
@@ -56,10 +57,10 @@ with left:
 with right:
     st.subheader("2. How the window moves")
     settings = conv.settings_panel("conv", matrix.shape[-2:])
-    modes = st.expander("What do the padding modes do?", key="conv.open.modes", on_change="rerun")
-    if modes.open:  # closed boxes cost the server nothing: their content runs when opened
-        with modes:
-            conv.mode_pictures()
+modes = st.expander("What do the padding modes do?", key="conv.open.modes", on_change="rerun")
+if modes.open:  # closed boxes cost the server nothing: their content runs when opened
+    with modes:
+        conv.mode_pictures()
 
 if not np.isfinite(matrix).all():
     where = np.argwhere(~np.isfinite(matrix))[0]
@@ -107,7 +108,7 @@ cmap = st.segmented_control(
 )
 used = tuple(conv.reached(height, width, kernel.shape[-2:], settings))
 padded = views.padded_picture(picked.key, image, settings.padding, settings.padding_mode, used)
-a, b, c = st.columns([5, 2, 5])
+a, b, c = st.columns([4, 3, 4])
 views.show(
     a,
     views.fit(padded, enlarge=False)[0],
@@ -115,11 +116,8 @@ views.show(
     "(orange: padding, purple: never reached)",
     sharp="conv-input",
 )
-views.show(
-    b,
-    cache.png("number_grid", kernel if kernel.ndim == 2 else kernel[0], title="Kernel"),
-    caption=f"Kernel {views.shape_text(kernel)}",
-)
+b.html(grid_html(kernel if kernel.ndim == 2 else kernel[0], title="Kernel"))
+b.caption(f"Kernel {views.shape_text(kernel)}")
 shown = stepper.output_picture(out, cmap)
 small = views.fit(shown.picture, enlarge=False)[0]
 views.show(c, small, caption=f"Output {views.shape_text(out)}", sharp="conv-output")

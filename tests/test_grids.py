@@ -46,7 +46,7 @@ def test_worked_window_shows_input_kernel_and_products_per_channel():
     patch, weights = rng.random((3, 2, 2)), rng.standard_normal((3, 2, 2))
     html = worked_window_html(patch, weights, patch * weights)
     assert html.count("<table") == 9
-    assert html.count("Input under the window (channel 2)") == 1
+    assert html.count("Channel 2") == 1 and html.count("Input under the window") == 3
     assert cells(html)[8:12] == [
         f"{v:.2f}".rstrip("0").rstrip(".") for v in (patch * weights)[0].ravel()
     ]
@@ -55,3 +55,18 @@ def test_worked_window_shows_input_kernel_and_products_per_channel():
 def test_worked_window_refuses_mismatched_shapes():
     with pytest.raises(ValueError, match="share one shape"):
         worked_window_html(np.ones((1, 2, 2)), np.ones((1, 3, 3)), np.ones((1, 2, 2)))
+
+
+def test_small_weights_keep_their_digits():
+    """A 5x5 Gaussian's corner weight 1/256 shows as 0.0039, not as 0."""
+    assert cells(grid_html(np.array([[1 / 256, -0.00001]]))) == ["0.0039", "0"]
+
+
+def test_highlighted_cells_are_outlined():
+    """The mask's cells, and only they, get the orange outline."""
+    mask = np.array([[True, False], [False, True]])
+    html = grid_html(np.zeros((2, 2)), highlight=mask)
+    outlined = re.findall(r'<td style="([^"]*)"', html)
+    assert ["outline" in style for style in outlined] == [True, False, False, True]
+    with pytest.raises(ValueError, match="highlight"):
+        grid_html(np.zeros((2, 2)), highlight=np.ones((3, 3), bool))

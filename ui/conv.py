@@ -8,9 +8,9 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import PADDING_MODES, explain_pixel, pad2d, same_padding
-from cnnviz.grids import worked_window_html
+from cnnviz.grids import grid_html, worked_window_html
 from cnnviz.shapes import leftover, size_formula
-from ui import cache, views
+from ui import cache
 
 MODE_TEXT = {
     "zeros": "adds a frame of 0s (black).",
@@ -133,22 +133,16 @@ def settings_panel(p: str, kernel_shape: tuple[int, int]) -> ConvSettings:
 def mode_pictures() -> None:
     """A tiny 4x4 grid padded by 2 in each mode, numbers visible."""
     grid = np.arange(1, 17, dtype=np.float32).reshape(4, 4)
-    columns = st.columns(len(PADDING_MODES))
+    columns = st.columns(2) * 2  # two rows of two: the numbers stay large
     for column, mode in zip(columns, PADDING_MODES, strict=True):
         padded = pad2d(grid, 2, mode=mode)
         inside = np.zeros_like(padded, bool)
         inside[2:-2, 2:-2] = True
-        picture = cache.png(
-            "number_grid",
-            padded,
-            title=mode,
-            cmap="cividis",
-            highlight=inside,
-            limits=(0, 16),
-            decimals=0,
-            cell_inches=0.32,
+        column.html(
+            grid_html(
+                padded, title=mode, cmap="cividis", limits=(0, 16), decimals=0, highlight=inside
+            )
         )
-        views.show(column, picture, width="content")
         column.caption(MODE_TEXT[mode])
 
 
@@ -223,9 +217,9 @@ def flip_lesson(key: str, image: np.ndarray, kernel: np.ndarray, s: ConvSettings
     flipped = as_typed[..., ::-1, ::-1]
     left, middle, right = st.columns(3)
     first = as_typed if as_typed.ndim == 2 else as_typed[0]
-    views.show(left, cache.png("number_grid", first, title="The kernel as typed"))
+    left.html(grid_html(first, title="The kernel as typed"))
     second = flipped if flipped.ndim == 2 else flipped[0]
-    views.show(middle, cache.png("number_grid", second, title="Rotated by 180°"))
+    middle.html(grid_html(second, title="Rotated by 180°"))
     options = {**s.options(), "bias": 0.0}
     try:
         a = cache.correlate(key, image, np.ascontiguousarray(as_typed), **options)

@@ -26,6 +26,7 @@ from cnnviz.data import (
     load_dataset,
 )
 from cnnviz.explain import Peaks, TopPatches, channel_peaks, conv_layers, tile, top_patches
+from cnnviz.grids import grid_html
 from cnnviz.model import CNN, count_parameters, feature_maps, saliency, to_tensor
 from cnnviz.plotting import colorize, figure_png, image_to_rgb, symmetric_limit
 from cnnviz.preprocess import Preprocessed, to_dataset_style
@@ -620,13 +621,7 @@ def channel_close_up(chosen: Chosen, picture: Picture, result: Run) -> None:
     with b:
         if kernel.shape[0] == 1:
             k = kernel.shape[-1]
-            grid = cache.png(
-                "number_grid",
-                kernel[0],
-                title=f"its kernel · {shape_text(kernel[0].shape)}",
-                cell_inches=1.3 if k <= 3 else 0.8,
-            )
-            views.show(st, grid, width="content")
+            st.html(grid_html(kernel[0], title=f"its kernel · {shape_text(kernel[0].shape)}"))
             st.caption(
                 f"Each output pixel: multiply the {k} × {k} pixels under the kernel by these "
                 "numbers, add them up, add the bias."

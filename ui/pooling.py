@@ -376,11 +376,11 @@ def hand_check(values: np.ndarray, s: PoolSettings, out_shape, top: float | None
     limits = (0.0, 1.0) if top is None else (0.0, max(float(top), 1e-6))
     cmap = "gray" if top is None else FEATURE_MAP
     left, right = st.columns([3, 2])
-    views.show(left, zoom_png(z, s, row, col, limits, cmap))
+    views.show(left, zoom_png(z, s, row, col, limits, cmap), width="content")
     i, j = row - z.first[0], col - z.first[1]
     highlight = np.zeros(z.pooled.shape, bool)
     highlight[i, j] = True
-    views.show(right, pooled_png(z, s.mode, row, col, limits, cmap))
+    views.show(right, pooled_png(z, s.mode, row, col, limits, cmap), width="content")
     right.caption("Blue: the chosen window's result. Rows and columns count pooled cells.")
     window_words(z, s, row, col, channel)
 

@@ -176,8 +176,8 @@ def _click_or_show(p: str, picture: np.ndarray, out_h: int, out_w: int) -> None:
         key=f"{p}.click",
         use_column_width="always",
         cursor="crosshair",
-        image_format="JPEG",
-        jpeg_quality=90,
+        image_format="PNG",  # lossless: the pixels' edges stay sharp
+        png_compression_level=1,
     )
     st.caption("Click the output to pick a pixel (gold box: the chosen one).")
     if click and click.get("unix_time") != st.session_state.get(f"{p}.last_click"):
