@@ -53,7 +53,7 @@ with left:
         )
         == "layer"
     )
-    matrix = kernel_editor("conv", channels=3 if summed else 1, learned=conv.learned_kernels())
+    matrix = kernel_editor("conv", channels=3 if summed else 1, learned=conv.learned_kernels)
 with right:
     st.subheader("2. How the window moves")
     settings = conv.settings_panel("conv", matrix.shape[-2:])

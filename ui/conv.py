@@ -245,18 +245,15 @@ def flip_lesson(key: str, image: np.ndarray, kernel: np.ndarray, s: ConvSettings
             )
 
 
-def learned_kernels() -> dict[str, np.ndarray]:
-    """First-layer kernels of each shipped network, by title; a damaged file is left out."""
+def learned_kernels() -> dict[str, np.ndarray | None]:
+    """First-layer kernels of each shipped network, by title; None where the file is damaged."""
     from cnnviz.weights import MODEL_NAMES, WeightsError
     from ui import models
 
-    found = {}
+    found: dict[str, np.ndarray | None] = {}
     for name in MODEL_NAMES:
         try:
             found[f"Trained on {models.SUBJECTS[name]}"] = models.first_layer_kernels(name)
         except WeightsError:
-            st.caption(
-                f"The trained network for {models.SUBJECTS[name]} could not be loaded: "
-                "its learned kernels are not offered. The Inside a CNN page says why."
-            )
+            found[f"Trained on {models.SUBJECTS[name]}"] = None
     return found

@@ -7,6 +7,8 @@ bumping ``p.version`` resets them after a button changed the base.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -80,6 +82,11 @@ def _resize_base(p: str) -> None:
     _set_base(p, _resize(np.nan_to_num(_edited(p)), rows, cols))
 
 
+def _loaded(learned: dict[str, np.ndarray | None]) -> dict[str, np.ndarray]:
+    """The networks whose kernels could be loaded."""
+    return {title: kernels for title, kernels in learned.items() if kernels is not None}
+
+
 def _load_learned(p: str, channels: int, learned: dict[str, np.ndarray]) -> None:
     kernels = learned.get(st.session_state.get(f"{p}.model"), next(iter(learned.values())))
     index = min(st.session_state.get(f"{p}.learned", 0), len(kernels) - 1)
@@ -120,16 +127,18 @@ def _learned_picker(p: str, channels: int, learned: dict[str, np.ndarray]) -> No
 
 
 def kernel_editor(
-    p: str, *, channels: int, learned: dict[str, np.ndarray] | None = None
+    p: str, *, channels: int, learned: Callable[[], dict[str, np.ndarray | None]] | None = None
 ) -> np.ndarray:
     """Preset or learned kernel, size, buttons and editable matrix; returns ``(channels, kh, kw)``.
 
-    ``learned`` maps a network's title to its first-layer kernels ``(C, kh, kw)``; when given,
-    the student can start from one of them. The result may contain NaN where a cell was
-    emptied: the caller explains that.
+    ``learned`` returns, by network title, its first-layer kernels ``(C, kh, kw)`` (None for a
+    damaged file); when given, the student can start from one of them. It is called only
+    when the student asks for a learned kernel: loading the networks costs the page's first
+    visitor a second. The result may contain NaN where a cell was emptied: the caller
+    explains that.
     """
     source = "preset"
-    if learned:
+    if learned is not None:
         source = st.segmented_control(
             "Start from",
             ["preset", "learned"],
@@ -140,13 +149,24 @@ def kernel_editor(
             bind="query-params",
             format_func={"preset": "A preset", "learned": "A kernel the CNN learned"}.get,
             on_change=lambda: (
-                _load_learned(p, channels, learned)
-                if st.session_state[f"{p}.source"] == "learned"
+                _load_learned(p, channels, _loaded(learned()))
+                if st.session_state[f"{p}.source"] == "learned" and _loaded(learned())
                 else _load_preset(p, channels)
             ),
         )
     if source == "learned":
-        _learned_picker(p, channels, learned)
+        found = learned()
+        for title, kernels in found.items():
+            if kernels is None:
+                st.caption(
+                    f"The network “{title}” could not be loaded: its kernels are not offered. "
+                    "The Inside a CNN page says why."
+                )
+        if _loaded(found):
+            _learned_picker(p, channels, _loaded(found))
+        else:
+            st.warning("No trained network could be loaded: start from a preset.")
+            source = "preset"
     preset = st.selectbox(
         "Start from a preset",
         list(KERNELS),
@@ -180,7 +200,7 @@ def kernel_editor(
         ("Reset", "reset", "Back to the preset."),
     ):
         reset = (
-            (_load_learned, (p, channels, learned))
+            (_load_learned, (p, channels, _loaded(learned())))
             if source == "learned"
             else (_load_preset, (p, channels))
         )

@@ -4,7 +4,8 @@ Without it the first students to open a page wait for what is then kept for ever
 importing torch and matplotlib, loading the networks and the test pictures, drawing each
 page's default figures. The teacher usually opens the app before the class arrives; this
 uses that minute: a thread visits every lesson page once over the app's own websocket, as a
-browser would, so whatever a page computes and draws by default is ready.
+browser would, so whatever a page computes and draws by default is ready, then picks each
+gallery picture in turn (what every student does first).
 """
 
 from __future__ import annotations
@@ -46,9 +47,10 @@ def warm(url: str) -> None:
 
 async def visit(url: str) -> list[str]:
     """Open every registered page once with its defaults, like a new student, the lessons
-    first and in their order; returns the pages opened. Raises ``RuntimeError`` if a page
-    showed an error.
+    first and in their order; then show each gallery picture on the Convolution page.
+    Returns the pages opened. Raises ``RuntimeError`` if a page showed an error.
     """
+    from cnnviz import samples
     from ui.lessons import available, registered
     from ui.visitor import Visitor
 
@@ -60,6 +62,12 @@ async def visit(url: str) -> list[str]:
             await visitor.open(page)
             if visitor.exceptions:
                 raise RuntimeError(f"the {page} page showed an error")
+        if "convolution" in pages:  # a student's first move: pick a picture from the gallery
+            await visitor.open("convolution")
+            for name in samples.SAMPLES:
+                await visitor.set("input.sample", "string_value", name)
+            if visitor.exceptions:
+                raise RuntimeError("a sample picture showed an error")
     return pages
 
 

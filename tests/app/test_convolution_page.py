@@ -251,3 +251,40 @@ def test_drawing_and_camera_wait_for_a_picture(source):
     at.sidebar.radio(key="input.source").set_value(source).run()
     assert not at.exception and not at.error
     assert any("Choose a picture" in i.value for i in at.info)
+
+
+def test_networks_load_only_when_a_learned_kernel_is_asked_for(page, monkeypatch):
+    """Presets need no network (the first visit stays quick); choosing 'learned' loads them."""
+    import ui.models
+
+    loaded = []
+    real = ui.models.load_model
+    monkeypatch.setattr(ui.models, "load_model", lambda *a, **k: loaded.append(a) or real(*a, **k))
+    ui.models._load.clear()
+    ui.models._kernels.clear()
+    page.run()
+    assert loaded == []
+    page.segmented_control(key="conv.source").set_value("learned").run()
+    assert sorted(name for name, *_ in loaded) == ["fashion-mnist", "mnist"]
+    assert not page.exception
+
+
+def test_a_damaged_network_is_left_out_of_the_learned_kernels(page, tmp_path, monkeypatch):
+    """A flipped byte in one weights file: its kernels are not offered, the other's are."""
+    import shutil
+
+    import ui.models
+    from cnnviz.weights import ASSETS_DIR
+
+    folder = tmp_path / "assets"
+    shutil.copytree(ASSETS_DIR, folder)
+    weights = folder / "fashion-mnist-cnn.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    monkeypatch.setenv(ui.models.ASSETS_ENV, str(folder))
+    page.segmented_control(key="conv.source").set_value("learned").run()
+    assert not page.exception
+    notes = [c.value for c in page.caption if "could not be loaded" in c.value]
+    assert len(notes) == 1 and "Fashion-MNIST" in notes[0], [c.value for c in page.caption]
+    assert page.selectbox(key="conv.model").options == ["Trained on Handwritten digits (MNIST)"]
