@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from html import escape
 
-import matplotlib
 import numpy as np
 
-from cnnviz.plotting import short_number, symmetric_limit
+from cnnviz.plotting import colour_table, short_number, symmetric_limit
 
 CELL = "min-width:2.4em;height:2.1em;padding:0 .25em;text-align:center;border:1px solid #fff"
 MARKED = "outline:3px solid #ffb000;outline-offset:-3px"  # a highlighted cell
@@ -52,7 +51,8 @@ def grid_html(
         limits = (-m, m)
     low, high = limits
     span = (high - low) or 1.0
-    colours = matplotlib.colormaps[cmap](np.clip((np.nan_to_num(values) - low) / span, 0, 1))
+    scaled = np.clip((np.nan_to_num(values) - low) / span, 0, 1)
+    colours = colour_table(cmap)[(scaled * 255 + 0.5).astype(np.intp)] / 255.0
     texts = [[short_number(v, decimals) for v in row] for row in values]
     head = "".join(f'<th style="{INDEX}">{j}</th>' for j in range(values.shape[1]))
     rows = [f'<tr><th style="{INDEX}"></th>{head}</tr>']

@@ -6,6 +6,8 @@ matplotlib figures with the numbers written in the cells.
 
 from __future__ import annotations
 
+import functools
+
 import matplotlib
 
 matplotlib.use("Agg")  # no screen on a server
@@ -49,8 +51,15 @@ def colorize(
         limits = (-m, m)
     low, high = limits
     scaled = (values - low) / max(high - low, 1e-12)
+    return colour_table(cmap)[np.clip(scaled * 255 + 0.5, 0, 255).astype(np.intp)]
+
+
+@functools.cache
+def colour_table(cmap: str) -> np.ndarray:
+    """The 256 colours of ``cmap`` as uint8 ``(256, 3)``, read-only (built once per name)."""
     table = (matplotlib.colormaps[cmap](np.linspace(0, 1, 256))[:, :3] * 255).astype(np.uint8)
-    return table[np.clip(scaled * 255 + 0.5, 0, 255).astype(np.intp)]
+    table.flags.writeable = False
+    return table
 
 
 def mark_box(
