@@ -57,6 +57,29 @@ def test_upload_of_a_photo_changes_the_output(server, page, tmp_path):
     screenshot(page, "convolution-upload")
 
 
+def test_small_maps_are_enlarged_with_square_pixels(server, page):
+    """Pooling's maps arrive as small PNGs and the browser draws them with square pixels,
+    larger than they are; the number tables of the worked window are text, not pictures."""
+    page.goto(f"{server}/pooling?input.size=32")
+    wait_until_idle(page)
+    maps = page.locator('[class*="st-key-sharp-pool-side"] img')
+    maps.first.wait_for()
+    found = maps.evaluate_all(
+        """images => images.map(i => ({
+            rendering: getComputedStyle(i).imageRendering,
+            natural: i.naturalWidth, shown: i.getBoundingClientRect().width, src: i.src}))"""
+    )
+    assert len(found) == 3  # before, max pooling, average pooling
+    for image in found:
+        assert image["rendering"] == "pixelated" and image["src"].endswith(".png")
+        assert image["shown"] > 4 * image["natural"]  # a 32 or 16 px map fills its column
+    page.goto(f"{server}/convolution")
+    wait_until_idle(page)
+    table = page.locator("table", has_text="products").first
+    table.wait_for()
+    assert table.locator("td").count() == 9  # a 3 x 3 kernel's nine products
+
+
 def test_preset_change_rerenders(server, page):
     """Choosing another preset in the drop-down re-renders the kernel and the output."""
     page.goto(f"{server}/convolution")
