@@ -21,8 +21,9 @@ LEFTOVER_TINT = np.array([150, 80, 200], np.float32)  # purple
 def fit(rgb: np.ndarray, *, enlarge: bool = True) -> tuple[np.ndarray, float]:
     """Scale ``(H, W, 3)`` for display; returns the picture and its scale factor.
 
-    ``enlarge=False`` leaves small pictures small: shown with ``show(..., sharp=True)`` the
-    browser blows them up with square pixels, and the server encodes a tiny PNG.
+    ``enlarge=False`` leaves small pictures small: shown with ``show(..., sharp=name)`` or
+    inside ``sharp_pixels``, the browser blows them up with square pixels, and the server
+    encodes a tiny PNG.
     """
     h, w = rgb.shape[:2]
     side = max(h, w)
