@@ -500,17 +500,19 @@ def to_uint8(pixels: np.ndarray) -> np.ndarray:
     return scaled if scaled.ndim == 2 else np.ascontiguousarray(np.moveaxis(scaled, 0, -1))
 
 
-def to_png_bytes(array: np.ndarray) -> bytes:
-    """PNG file bytes for a download button.
+def to_png_bytes(array: np.ndarray, *, compression: int = 6) -> bytes:
+    """PNG file bytes (a download, or a picture for the page).
 
     Takes float pixels (``(H, W)`` or ``(3, H, W)`` in [0, 1]) or an already converted uint8
-    picture (``(H, W)`` or ``(H, W, 3)``).
+    picture (``(H, W)`` or ``(H, W, 3)``). ``compression`` 0..9: 1 is quick, 9 is smallest.
     """
     array = np.asarray(array)
     if array.dtype != np.uint8:
         array = to_uint8(array)
     elif not (array.ndim == 2 or (array.ndim == 3 and array.shape[2] == 3)):
         raise ValueError(f"uint8 pictures must be (H, W) or (H, W, 3), got {array.shape}")
-    buffer = io.BytesIO()
-    Image.fromarray(array).save(buffer, format="PNG")
-    return buffer.getvalue()
+    bgr = np.ascontiguousarray(array[..., ::-1] if array.ndim == 3 else array)  # OpenCV: BGR
+    ok, data = cv2.imencode(".png", bgr, [cv2.IMWRITE_PNG_COMPRESSION, compression])
+    if not ok:
+        raise ValueError(f"could not encode a picture of shape {array.shape} as PNG")
+    return data.tobytes()

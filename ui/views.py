@@ -9,6 +9,7 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import pad2d
+from cnnviz.images import to_png_bytes
 from cnnviz.plotting import colorize, image_to_rgb, mark_box, symmetric_limit
 from ui.theme import SHARP_PREFIX
 
@@ -48,11 +49,7 @@ def png_bytes(rgb: np.ndarray) -> bytes:
 
 @st.cache_data(max_entries=128, ttl=3600, show_spinner=False)
 def _encoded(digest: str, _pixels: np.ndarray) -> bytes:
-    bgr = _pixels[..., ::-1] if _pixels.ndim == 3 else _pixels  # OpenCV writes BGR
-    ok, data = cv2.imencode(".png", np.ascontiguousarray(bgr), [cv2.IMWRITE_PNG_COMPRESSION, 1])
-    if not ok:
-        raise ValueError(f"could not encode a picture of shape {_pixels.shape} as PNG")
-    return data.tobytes()
+    return to_png_bytes(_pixels, compression=1)  # quick: it is encoded while a student waits
 
 
 def show(where, picture, *, caption: str | None = None, width="stretch", sharp: str = ""):
