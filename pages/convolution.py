@@ -15,7 +15,7 @@ from ui import cache, conv, quiz, stepper, views
 from ui.boot import run_under_app
 from ui.kernel_editor import kernel_editor
 from ui.lessons import next_step
-from ui.picker import image_picker
+from ui.picker import picture_or_stop
 
 run_under_app()
 
@@ -27,10 +27,7 @@ st.markdown(
     "Where the picture looks like the kernel, the sum is large: the output is a "
     "[feature map](/glossary#feature-map)."
 )
-picked = image_picker()
-if picked is None:
-    st.info("Choose a picture in the sidebar to begin.", icon=":material/arrow_back:")
-    st.stop()
+picked = picture_or_stop()
 image = picked.pixels
 colour = image.ndim == 3
 

@@ -7,7 +7,7 @@ import streamlit as st
 from cnnviz import pooling as pool_code
 from ui import pooling
 from ui.boot import run_under_app
-from ui.picker import image_picker
+from ui.picker import picture_or_stop
 
 run_under_app()
 
@@ -19,10 +19,7 @@ st.markdown(
     "of the numbers remain. A CNN pools after convolution and ReLU, so the next layer has less "
     "to compute and small shifts of the picture matter less."
 )
-picked = image_picker()
-if picked is None:
-    st.info("Choose a picture in the sidebar to begin.", icon=":material/arrow_back:")
-    st.stop()
+picked = picture_or_stop()
 
 left, right = st.columns(2, gap="large")
 with left:

@@ -149,3 +149,13 @@ def image_picker() -> Picked | None:
     key = f"{source}:{digest}:{'rgb' if colour else 'grey'}:{size}"
     pixels = cache.prepared(key, raw, colour, SIZES[size])
     return Picked(pixels, key, label, notes)
+
+
+def picture_or_stop() -> Picked:
+    """The picture chosen in the sidebar; until there is one, a hint on the page and the
+    page stops there."""
+    picked = image_picker()
+    if picked is None:
+        st.info("Choose a picture in the sidebar to begin.", icon=":material/arrow_back:")
+        st.stop()
+    return picked
