@@ -66,6 +66,13 @@ async def step(tab, results: Results, action) -> None:
     results.latencies.append(time.perf_counter() - start)
 
 
+async def type_number(tab, label: str, value: int) -> None:
+    """Type ``value`` into the number box labelled ``label`` and press Enter, as a student."""
+    box = tab.get_by_role("spinbutton", name=label)
+    await box.fill(str(value))
+    await box.press("Enter")
+
+
 async def student(browser, url: str, picture: Path, think, results: Results, n: int) -> None:
     context = await browser.new_context(viewport={"width": 1400, "height": 1000})
     tab = await context.new_page()
@@ -90,24 +97,12 @@ async def student(browser, url: str, picture: Path, think, results: Results, n: 
 
         await step(tab, results, kernel)
         await pause()
-        stride = tab.get_by_role("spinbutton", name="Stride down")
-
-        async def stride_two():
-            await stride.fill("2")
-            await stride.press("Enter")
-
-        await step(tab, results, stride_two)
+        await step(tab, results, lambda: type_number(tab, "Stride down", 2))
         await pause()
         await step(tab, results, lambda: tab.goto(f"{url}/pooling"))
         await tab.wait_for_selector("h1")
         await pause()
-        height = tab.get_by_role("spinbutton", name="Window height")
-
-        async def window():
-            await height.fill("3")
-            await height.press("Enter")
-
-        await step(tab, results, window)
+        await step(tab, results, lambda: type_number(tab, "Window height", 3))
         await pause()
         await step(tab, results, lambda: tab.goto(f"{url}/glossary"))
         text = await tab.locator("[data-testid='stMain']").inner_text()
