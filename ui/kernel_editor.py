@@ -87,6 +87,15 @@ def _loaded(learned: dict[str, np.ndarray | None]) -> dict[str, np.ndarray]:
     return {title: kernels for title, kernels in learned.items() if kernels is not None}
 
 
+def _switch_source(p: str, channels: int, learned) -> None:
+    """Start from the first learned kernel (if any network loads) or from the preset."""
+    usable = _loaded(learned()) if st.session_state[f"{p}.source"] == "learned" else {}
+    if usable:
+        _load_learned(p, channels, usable)
+    else:
+        _load_preset(p, channels)
+
+
 def _load_learned(p: str, channels: int, learned: dict[str, np.ndarray]) -> None:
     kernels = learned.get(st.session_state.get(f"{p}.model"), next(iter(learned.values())))
     index = min(st.session_state.get(f"{p}.learned", 0), len(kernels) - 1)
@@ -148,22 +157,21 @@ def kernel_editor(
             persist_state="session",
             bind="query-params",
             format_func={"preset": "A preset", "learned": "A kernel the CNN learned"}.get,
-            on_change=lambda: (
-                _load_learned(p, channels, _loaded(learned()))
-                if st.session_state[f"{p}.source"] == "learned" and _loaded(learned())
-                else _load_preset(p, channels)
-            ),
+            on_change=_switch_source,
+            args=(p, channels, learned),
         )
+    usable: dict[str, np.ndarray] = {}
     if source == "learned":
         found = learned()
+        usable = _loaded(found)
         for title, kernels in found.items():
             if kernels is None:
                 st.caption(
                     f"The network “{title}” could not be loaded: its kernels are not offered. "
                     "The Inside a CNN page says why."
                 )
-        if _loaded(found):
-            _learned_picker(p, channels, _loaded(found))
+        if usable:
+            _learned_picker(p, channels, usable)
         else:
             st.warning("No trained network could be loaded: start from a preset.")
             source = "preset"
@@ -200,7 +208,7 @@ def kernel_editor(
         ("Reset", "reset", "Back to the preset."),
     ):
         reset = (
-            (_load_learned, (p, channels, _loaded(learned())))
+            (_load_learned, (p, channels, usable))
             if source == "learned"
             else (_load_preset, (p, channels))
         )
