@@ -479,6 +479,9 @@ def _small(pixels: np.ndarray) -> np.ndarray:
     return views.fit(image_to_rgb(pixels), enlarge=False)[0]
 
 
+BLANK = 0.05  # an input whose brightest pixel is below this is an empty square to the network
+
+
 def show_steps(done: Preprocessed) -> None:
     """Every preprocessing step of an upload or drawing, left to right, four to a row."""
     st.markdown(
@@ -492,6 +495,13 @@ def show_steps(done: Preprocessed) -> None:
             steps.columns(4), enumerate(row, start=first + 1), strict=False
         ):
             views.show(column, _small(pixels), caption=f"{number}. {title}")
+    if not done.found_content or float(done.image.max()) < BLANK:
+        st.warning(
+            "After these steps the network's input is (almost) all black: nothing in your "
+            "picture stood out from its background. The prediction below is a guess about an "
+            "empty square. Try one object on a plain background, or draw one.",
+            icon=":material/visibility_off:",
+        )
 
 
 def show_prediction(chosen: Chosen, picture: Picture, result: Run) -> None:

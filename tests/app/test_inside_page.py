@@ -294,3 +294,17 @@ def test_the_layer_question_is_answerable_from_the_page(entry, with_data):
     radio = next(r for r in at.radio if r.key.startswith("inside.answer."))
     radio.set_value(printed).run()
     assert any(s.value.startswith("Right") for s in at.success)
+
+
+def test_a_picture_that_becomes_blank_gets_a_warning(entry, no_data):
+    """A plain grey photo has nothing to crop: the page says the input is empty, no error."""
+    at = page(entry)
+    grey = np.full((60, 80, 3), 128, np.uint8)
+    at.file_uploader(key="inside.upload").set_value(("wall.png", png_bytes(grey), "image/png"))
+    at = ok(at.run())
+    assert any("all black" in w.value for w in at.warning)
+    assert prediction(at)  # the page goes on: the network still answers, and says so
+    at.file_uploader(key="inside.upload").set_value(
+        ("digit.png", png_bytes((paper_digit() * 255).astype(np.uint8)), "image/png")
+    )
+    assert not any("all black" in w.value for w in ok(at.run()).warning)
