@@ -106,11 +106,20 @@ cmap = st.segmented_control(
 used = tuple(conv.reached(height, width, kernel.shape[-2:], settings))
 padded = views.padded_picture(picked.key, image, settings.padding, settings.padding_mode, used)
 a, b, c = st.columns([4, 3, 4])
+channels = f"{image.shape[0]} × " if colour else ""
+marks = [
+    name
+    for name, present in (
+        ("orange: padding", any(settings.padding)),
+        ("purple: never reached", used != (padded.shape[0], padded.shape[1])),
+    )
+    if present
+]
 views.show(
     a,
     views.fit(padded, enlarge=False)[0],
-    caption=f"Padded input {views.shape_text(image)} → {padded.shape[0]} × {padded.shape[1]} "
-    "(orange: padding, purple: never reached)",
+    caption=f"Padded input {views.shape_text(image)} → {channels}{padded.shape[0]} × "
+    f"{padded.shape[1]}" + (f" ({', '.join(marks)})" if marks else ""),
     sharp="conv-input",
 )
 b.html(grid_html(kernel if kernel.ndim == 2 else kernel[0], title="Kernel"))

@@ -288,3 +288,12 @@ def test_a_damaged_network_is_left_out_of_the_learned_kernels(page, tmp_path, mo
     notes = [c.value for c in page.caption if "could not be loaded" in c.value]
     assert len(notes) == 1 and "Fashion-MNIST" in notes[0], [c.value for c in page.caption]
     assert page.selectbox(key="conv.model").options == ["Trained on Handwritten digits (MNIST)"]
+
+
+def test_the_input_caption_names_only_the_marks_it_shows(page):
+    """No padding and every pixel reached: no colour legend; 'same' padding: orange named."""
+    first = next(c for c in captions(page) if c.startswith("Padded input"))
+    assert first == "Padded input 12 × 10 → 12 × 10"
+    page.segmented_control(key="conv.pad").set_value("same").run()
+    padded = next(c for c in captions(page) if c.startswith("Padded input"))
+    assert padded == "Padded input 12 × 10 → 14 × 12 (orange: padding)"
