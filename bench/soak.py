@@ -53,7 +53,7 @@ def actions(at: AppTest):
         yield
         at.number_input(key="conv.stride_h").set_value(1 + n % 3)
         yield
-        at.button(key="conv.next").click()
+        at.segmented_control(key="conv.pad").set_value(["same", "valid"][n % 2])
         yield
         at.sidebar.radio(key="input.source").set_value("upload")
         yield

@@ -8,12 +8,11 @@ import streamlit as st
 
 from cnnviz import KERNELS, correlate2d_loop, flip_kernel
 from cnnviz.codegen import conv_code
-from cnnviz.grids import grid_html
 from cnnviz.plotting import DIVERGING_MAPS
 from cnnviz.questions import conv_shape_question
-from ui import cache, conv, quiz, stepper, views
+from ui import cache, conv, linked, quiz, views
 from ui.boot import run_under_app
-from ui.kernel_editor import kernel_editor
+from ui.kernel_editor import kernel_choice, kernel_matrix
 from ui.lessons import next_step
 from ui.picker import picture_or_stop
 
@@ -24,36 +23,42 @@ st.markdown(
     "A [kernel](/glossary#kernel-filter) is a small grid of numbers. Lay it on the picture, "
     "multiply each pixel under it by the number above it, add everything up: that sum is one "
     "pixel of the output. Slide the kernel one [stride](/glossary#stride) further and repeat. "
-    "Where the picture looks like the kernel, the sum is large: the output is a "
-    "[feature map](/glossary#feature-map)."
+    "**Move the pointer over the output** (or tap it) to see the window and the sum behind "
+    "any pixel; **Play** slides the window for you."
 )
 picked = picture_or_stop()
 image = picked.pixels
 colour = image.ndim == 3
 
-left, right = st.columns(2, gap="large")
-with left:
-    st.subheader("1. The kernel")
+controls, view = st.columns([1, 3], gap="medium")
+with controls:
     summed = (
         colour
         and st.radio(
             "On a colour picture",
             ["filter", "layer"],
             key="conv.colour_mode",
-            horizontal=True,
             format_func={
                 "filter": "Same kernel on each colour (a photo filter)",
-                "layer": "One kernel per colour, summed (what a CNN layer does)",
+                "layer": "One kernel per colour, summed (a CNN layer)",
             }.get,
             persist_state="session",
             bind="query-params",
         )
         == "layer"
     )
-    matrix = kernel_editor("conv", channels=3 if summed else 1, learned=conv.learned_kernels)
+    channels = 3 if summed else 1
+    source = kernel_choice("conv", channels=channels, learned=conv.learned_kernels)
+    window = conv.window_panel("conv")
+linked_view = view.container()  # filled once every setting below is known
+
+left, right = st.columns(2, gap="large")
+with left:
+    st.subheader("1. The kernel's numbers")
+    matrix = kernel_matrix("conv", channels=channels, source=source, learned=conv.learned_kernels)
 with right:
-    st.subheader("2. How the window moves")
-    settings = conv.settings_panel("conv", matrix.shape[-2:])
+    st.subheader("2. More about the window")
+    settings = conv.settings_panel("conv", matrix.shape[-2:], window)
 modes = st.expander("What do the padding modes do?", key="conv.open.modes", on_change="rerun")
 if modes.open:  # closed boxes cost the server nothing: their content runs when opened
     with modes:
@@ -61,20 +66,21 @@ if modes.open:  # closed boxes cost the server nothing: their content runs when 
 
 if not np.isfinite(matrix).all():
     where = np.argwhere(~np.isfinite(matrix))[0]
-    st.warning(
+    linked_view.warning(
         f"The kernel has an empty cell (row {where[-2]}, column {where[-1]}). "
-        "Type a number there to see the output.",
+        "Type a number there (section 1) to see the output.",
         icon=":material/edit:",
     )
     st.stop()
 kernel = matrix if summed else matrix[0]
 kernel = flip_kernel(kernel).copy() if settings.flip else kernel
+height, width = image.shape[-2:]
 
 st.subheader("3. Predict, then check: the output size")
 try:
     question = conv_shape_question(
-        image.shape[-2],
-        image.shape[-1],
+        height,
+        width,
         kernel.shape[-2:],
         settings.stride,
         settings.padding,
@@ -86,27 +92,25 @@ except ValueError:
 if question is not None:
     with st.container(border=True):
         quiz.ask("conv", question)
-height, width = image.shape[-2:]
 out_shape = conv.formula(height, width, *kernel.shape[-2:], settings)
 if out_shape is None:
+    linked_view.warning(
+        "No output with these settings: section 3 below says why.", icon=":material/lightbulb:"
+    )
     st.stop()
-out = cache.correlate(picked.key, image, kernel, **settings.options())
+try:
+    out = cache.correlate(picked.key, image, kernel, **settings.options())
+except ValueError as why:  # settings each valid, together impossible (e.g. reflect > size)
+    linked_view.warning(
+        f"**These settings do not work together.** {why}", icon=":material/lightbulb:"
+    )
+    st.stop()
 if settings.relu:
     out = np.maximum(out, 0)
 
-st.subheader("4. Input, kernel, output")
-cmap = st.segmented_control(
-    "Colours for signed numbers",
-    DIVERGING_MAPS,
-    default="RdBu_r",
-    key="conv.cmap",
-    required=True,
-    persist_state="session",
-)
 used = tuple(conv.reached(height, width, kernel.shape[-2:], settings))
 padded = views.padded_picture(picked.key, image, settings.padding, settings.padding_mode, used)
-a, b, c = st.columns([4, 3, 4])
-channels = f"{image.shape[0]} × " if colour else ""
+channels_text = f"{image.shape[0]} × " if colour else ""
 marks = [
     name
     for name, present in (
@@ -115,29 +119,51 @@ marks = [
     )
     if present
 ]
-views.show(
-    a,
-    views.fit(padded, enlarge=False)[0],
-    caption=f"Padded input {views.shape_text(image)} → {channels}{padded.shape[0]} × "
-    f"{padded.shape[1]}" + (f" ({', '.join(marks)})" if marks else ""),
-    sharp="conv-input",
-)
-b.html(grid_html(kernel if kernel.ndim == 2 else kernel[0], title="Kernel"))
-b.caption(f"Kernel {views.shape_text(kernel)}")
-shown = stepper.output_picture(out, cmap)
+cmap = st.session_state.get("conv.cmap", "RdBu_r")
+shown = conv.output_picture(out, cmap)
 small = views.fit(shown.picture, enlarge=False)[0]
-views.show(c, small, caption=f"Output {views.shape_text(out)}", sharp="conv-output")
-c.caption(shown.legend)
-if shown.limits is not None:
-    views.show(c, cache.png("colorbar", shown.limits, cmap=cmap, label="output value"))
-st.markdown(
-    f"**Shapes:** input `{views.shape_text(image)}` → Kernel `{views.shape_text(kernel)}` "
-    f"→ output `{views.shape_text(out)}`; "
-    f"output values from {out.min():.4f} to {out.max():.4f}."
-)
+with linked_view:
+    linked.conv_view(
+        "conv.linked",
+        padded=conv.padded_values(picked.key, image, settings.padding, settings.padding_mode),
+        padded_rgb=views.fit(padded, enlarge=False)[0],
+        kernel=kernel,
+        output=out,
+        output_rgb=small,
+        stride=settings.stride,
+        dilation=settings.dilation,
+        padding=settings.padding,
+        bias=settings.bias,
+        relu=settings.relu,
+        cmap=cmap,
+        limits=shown.limits,
+        captions={
+            "input": f"{views.shape_text(image)} → {channels_text}{padded.shape[0]} × "
+            f"{padded.shape[1]}" + (f" ({', '.join(marks)})" if marks else ""),
+            "kernel": f"{views.shape_text(kernel)}"
+            + (": the red slice; all three are in section 1" if kernel.ndim == 3 else ""),
+            "output": f"{views.shape_text(out)}. {shown.legend}",
+        },
+    )
+    st.markdown(
+        f"**Shapes:** input `{views.shape_text(image)}` → Kernel `{views.shape_text(kernel)}` "
+        f"→ output `{views.shape_text(out)}`; "
+        f"output values from {out.min():.4f} to {out.max():.4f}."
+    )
 
-st.subheader("5. One output pixel, step by step")
-stepper.step_through("conv", image, kernel, out, padded, settings, cmap)
+st.subheader("4. The colours of the output")
+st.segmented_control(
+    "Colours for signed numbers",
+    DIVERGING_MAPS,
+    default="RdBu_r",
+    key="conv.cmap",
+    required=True,
+    persist_state="session",
+)
+st.caption(
+    "Blue-red, purple-orange or cool-warm: choose what reads best on your screen or projector; "
+    "white is always 0."
+)
 
 compare = st.expander(
     "Compare with a second kernel",
@@ -169,7 +195,7 @@ if compare.open:  # closed boxes cost the server nothing: their content runs whe
             )
             views.show(
                 y,
-                views.fit(stepper.output_picture(second, cmap).picture, enlarge=False)[0],
+                views.fit(conv.output_picture(second, cmap).picture, enlarge=False)[0],
                 caption=f"{KERNELS[other].title}: output {views.shape_text(second)}",
                 sharp="conv-second",
             )

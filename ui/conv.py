@@ -7,10 +7,11 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from cnnviz import PADDING_MODES, explain_pixel, pad2d, same_padding
-from cnnviz.grids import grid_html, worked_window_html
+from cnnviz import PADDING_MODES, pad2d, same_padding
+from cnnviz.grids import grid_html
+from cnnviz.plotting import image_to_rgb
 from cnnviz.shapes import leftover, size_formula
-from ui import cache
+from ui import cache, views
 
 MODE_TEXT = {
     "zeros": "adds a frame of 0s (black).",
@@ -18,6 +19,37 @@ MODE_TEXT = {
     "replicate": "repeats the edge pixel outwards.",
     "circular": "wraps around: the left edge continues with the right side.",
 }
+
+
+@dataclass(frozen=True)
+class OutputPicture:
+    picture: np.ndarray  # (H', W', 3) uint8
+    legend: str  # how the numbers became colours
+    limits: tuple[float, float] | None  # signed scale, for a colour bar
+
+
+def output_picture(out: np.ndarray, cmap: str) -> OutputPicture:
+    """Pick how to show an output: as a picture when it is in 0..1, else signed colours."""
+    if out.min() >= 0 and out.max() <= 1:
+        return OutputPicture(
+            image_to_rgb(out),
+            "All values are between 0 and 1: shown as a picture, black is 0 and white is 1.",
+            None,
+        )
+    if out.ndim == 3:
+        return OutputPicture(
+            image_to_rgb(out),
+            "Each colour channel is shown as a picture: values below 0 look black and above 1 "
+            "look full colour. Hover a pixel for its exact number.",
+            None,
+        )
+    picture, limits = views.signed_picture(out, cmap)
+    return OutputPicture(
+        picture,
+        "Negative numbers are blue, positive red, zero white: the stronger the colour, the "
+        "bigger the number.",
+        limits,
+    )
 
 
 @dataclass(frozen=True)
@@ -58,16 +90,21 @@ def _number(label, key, low, high, default, help_text=None, column=None, step=1)
     )
 
 
-def settings_panel(p: str, kernel_shape: tuple[int, int]) -> ConvSettings:
-    """Stride, padding (shortcuts, per side, mode), dilation, bias, ReLU and flip."""
+@dataclass(frozen=True)
+class Window:
+    """The controls a teacher changes most: how far the window jumps, and the padding."""
+
+    stride: tuple[int, int]  # (rows, columns)
+    shortcut: str  # "valid", "same" or "custom"
+    custom: tuple[int, int, int, int]  # (top, bottom, left, right) when "custom"
+
+
+def window_panel(p: str) -> Window:
+    """Stride and padding (shortcuts, or each side), for the first screen."""
     a, b = st.columns(2)
     stride = (
         _number("Stride down", f"{p}.stride_h", 1, 16, 1, "Rows the window jumps.", a),
         _number("Stride across", f"{p}.stride_w", 1, 16, 1, "Columns it jumps.", b),
-    )
-    dilation = (
-        _number("Dilation down", f"{p}.dil_h", 1, 8, 1, "Gap between kernel rows.", a),
-        _number("Dilation across", f"{p}.dil_w", 1, 8, 1, None, b),
     )
     shortcut = st.segmented_control(
         "Padding",
@@ -80,13 +117,26 @@ def settings_panel(p: str, kernel_shape: tuple[int, int]) -> ConvSettings:
         bind="query-params",
         help="Valid: no padding. Same: enough to keep the size when the stride is 1.",
     )
+    custom = (0, 0, 0, 0)
     if shortcut == "custom":
         c = st.columns(4)
-        padding = tuple(
+        custom = tuple(
             _number(side, f"{p}.pad_{side[0].lower()}", 0, 64, 1, None, col)
             for side, col in zip(["Top", "Bottom", "Left", "Right"], c, strict=True)
         )
-    elif shortcut == "same":
+    return Window(stride, shortcut or "valid", custom)
+
+
+def settings_panel(p: str, kernel_shape: tuple[int, int], window: Window) -> ConvSettings:
+    """Dilation, padding mode, bias, ReLU and flip; with ``window``, every setting."""
+    a, b = st.columns(2)
+    dilation = (
+        _number("Dilation down", f"{p}.dil_h", 1, 8, 1, "Gap between kernel rows.", a),
+        _number("Dilation across", f"{p}.dil_w", 1, 8, 1, None, b),
+    )
+    if window.shortcut == "custom":
+        padding = window.custom
+    elif window.shortcut == "same":
         padding = (
             *same_padding(kernel_shape[0], dilation=dilation[0]),
             *same_padding(kernel_shape[1], dilation=dilation[1]),
@@ -100,6 +150,7 @@ def settings_panel(p: str, kernel_shape: tuple[int, int]) -> ConvSettings:
         persist_state="session",
         bind="query-params",
         disabled=max(padding) == 0,
+        help="What the frame of padding is made of. Choose some padding above to use it.",
     )
     st.caption(f"**{mode}** {MODE_TEXT[mode]}")
     bias = st.number_input(
@@ -127,7 +178,7 @@ def settings_panel(p: str, kernel_shape: tuple[int, int]) -> ConvSettings:
         bind="query-params",
         help="True convolution: maths rotates the kernel by 180 degrees first; CNN layers don't.",
     )
-    return ConvSettings(stride, padding, mode, dilation, float(bias), bool(relu), bool(flip))
+    return ConvSettings(window.stride, padding, mode, dilation, float(bias), bool(relu), bool(flip))
 
 
 def mode_pictures() -> None:
@@ -179,22 +230,6 @@ def formula(height: int, width: int, kh: int, kw: int, s: ConvSettings) -> tuple
             icon=":material/crop:",
         )
     return out_h, out_w
-
-
-def step_table(image, kernel, row, col, channel, s: ConvSettings) -> float:
-    """Patch, kernel, products and their sum for one output pixel; returns the final value."""
-    info = explain_pixel(image, kernel, row, col, channel=channel, **s.options())
-    patches = info.patch if info.patch.ndim == 3 else info.patch[None]
-    weights = info.weights if info.weights.ndim == 3 else info.weights[None]
-    products = info.products if info.products.ndim == 3 else info.products[None]
-    st.html(worked_window_html(patches, weights, products))
-    value = info.value
-    terms = f"sum of products = {info.total:.4f}, plus bias {info.bias:g} = **{value:.4f}**"
-    if s.relu:
-        terms += f", after ReLU **{max(value, 0.0):.4f}**"
-        value = max(value, 0.0)
-    st.markdown(f"Output pixel (row {row}, column {col}): {terms}")
-    return value
 
 
 def reached(height: int, width: int, kernel_shape, s: ConvSettings) -> tuple[int, int]:
@@ -257,3 +292,9 @@ def learned_kernels() -> dict[str, np.ndarray | None]:
         except WeightsError:
             found[f"Trained on {models.SUBJECTS[name]}"] = None
     return found
+
+
+@st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
+def padded_values(key: str, _image: np.ndarray, padding, mode: str) -> np.ndarray:
+    """The padded working image named by ``key``: the numbers the browser explains."""
+    return pad2d(_image, padding, mode=mode)

@@ -135,16 +135,14 @@ def _learned_picker(p: str, channels: int, learned: dict[str, np.ndarray]) -> No
     st.caption("Nobody typed these numbers: training found them. Many look like edge finders.")
 
 
-def kernel_editor(
+def kernel_choice(
     p: str, *, channels: int, learned: Callable[[], dict[str, np.ndarray | None]] | None = None
-) -> np.ndarray:
-    """Preset or learned kernel, size, buttons and editable matrix; returns ``(channels, kh, kw)``.
+) -> str:
+    """Where the kernel starts: a preset (chosen here) or a learned one; returns the source.
 
     ``learned`` returns, by network title, its first-layer kernels ``(C, kh, kw)`` (None for a
-    damaged file); when given, the student can start from one of them. It is called only
-    when the student asks for a learned kernel: loading the networks costs the page's first
-    visitor a second. The result may contain NaN where a cell was emptied: the caller
-    explains that.
+    damaged file); it is called only when the student asks for a learned kernel: loading
+    the networks costs the page's first visitor a second.
     """
     source = "preset"
     if learned is not None:
@@ -160,8 +158,37 @@ def kernel_editor(
             on_change=_switch_source,
             args=(p, channels, learned),
         )
+    preset = st.selectbox(
+        "Kernel preset",
+        list(KERNELS),
+        index=list(KERNELS).index("sobel_x"),
+        key=f"{p}.preset",
+        format_func=lambda k: KERNELS[k].title,
+        on_change=_load_preset,
+        args=(p, channels),
+        persist_state="session",
+        bind="query-params",
+        disabled=source == "learned",
+    )
+    if source == "preset":
+        st.caption(KERNELS[preset].explanation)
+    return source or "preset"
+
+
+def kernel_matrix(
+    p: str,
+    *,
+    channels: int,
+    source: str,
+    learned: Callable[[], dict[str, np.ndarray | None]] | None = None,
+) -> np.ndarray:
+    """The learned-kernel picker (when ``source`` is "learned"), size, buttons and the
+    editable matrix; returns ``(channels, kh, kw)``. The result may contain NaN where a cell
+    was emptied: the caller explains that.
+    """
+    preset = st.session_state.get(f"{p}.preset", "sobel_x")
     usable: dict[str, np.ndarray] = {}
-    if source == "learned":
+    if source == "learned" and learned is not None:
         found = learned()
         usable = _loaded(found)
         for title, kernels in found.items():
@@ -175,20 +202,6 @@ def kernel_editor(
         else:
             st.warning("No trained network could be loaded: start from a preset.")
             source = "preset"
-    preset = st.selectbox(
-        "Start from a preset",
-        list(KERNELS),
-        index=list(KERNELS).index("sobel_x"),
-        key=f"{p}.preset",
-        format_func=lambda k: KERNELS[k].title,
-        on_change=_load_preset,
-        args=(p, channels),
-        persist_state="session",
-        bind="query-params",
-        disabled=source == "learned",
-    )
-    if source == "preset":
-        st.caption(KERNELS[preset].explanation)
     base = st.session_state.get(f"{p}.base")
     if base is None:
         shared = decode(st.query_params.get(f"{p}.kernel", ""))

@@ -1,5 +1,6 @@
 """The Convolution page, driven as a student would, through AppTest."""
 
+import json
 import re
 
 import numpy as np
@@ -117,27 +118,32 @@ def test_kernel_size_and_buttons(page):
     assert "conv.kernel" in page.query_params  # a custom matrix goes into the link
 
 
-def test_step_through_equals_output_pixel(page):
-    """The worked sum for any chosen pixel equals torch's conv2d at that position."""
+def linked_data(at) -> dict:
+    """The settings the page sent to the linked view in the browser."""
+    found = [e for e in at.get("bidi_component") if '"kind": "conv"' in e.proto.json]
+    assert len(found) == 1, "the page mounts one linked convolution view"
+    return json.loads(found[0].proto.json)
+
+
+def test_linked_view_gets_the_settings_of_the_output(page):
+    """The browser gets the padded input's shape, the kernel, stride, bias and output shape."""
     page.segmented_control(key="conv.pad").set_value("same").run()
+    page.number_input(key="conv.stride_w").set_value(2).run()
     page.number_input(key="conv.bias").set_value(0.5).run()
-    page.slider(key="conv.row").set_value(0).run()
-    page.slider(key="conv.col").set_value(9).run()
-    image = torch.tensor(PHOTO / 255, dtype=torch.float32)[None, None]
-    weight = torch.tensor(KERNELS["sobel_x"].weights)[None, None]
-    expected = F.conv2d(F.pad(image, (1, 1, 1, 1)), weight, torch.tensor([0.5]))[0, 0, 0, 9]
-    found = re.search(r"plus bias 0\.5 = \*\*(-?[0-9.]+)\*\*", text_of(page))
-    assert float(found.group(1)) == pytest.approx(float(expected), abs=1e-4)
-    holds = re.search(r"holds (-?[0-9.]+) at row 0, column 9", text_of(page))
-    assert float(holds.group(1)) == pytest.approx(float(expected), abs=1e-4)
+    data = linked_data(page)
+    assert data["padded"]["shape"] == [1, 12 + 2, 10 + 2]
+    assert data["kernel"]["shape"] == [1, 3, 3]
+    assert data["kernel"]["values"] == KERNELS["sobel_x"].weights.ravel().tolist()
+    assert data["stride"] == [1, 2] and data["pad"] == [1, 1, 1, 1] and data["bias"] == 0.5
+    assert data["output"]["shape"] == [1, *shape_after(page, "output")]
+    assert data["padded"]["url"].endswith(".bin") and data["output"]["url"].endswith(".png")
 
 
-def test_step_buttons_move_the_pixel(page):
-    """Step forward moves one column right; step back returns."""
-    page.button(key="conv.next").click().run()
-    assert page.slider(key="conv.col").value == 1
-    page.button(key="conv.back").click().run()
-    assert page.slider(key="conv.col").value == 0
+def test_linked_view_sends_the_flipped_kernel(page):
+    """With Flip on, the browser explains the sum with the kernel rotated by 180 degrees."""
+    page.toggle(key="conv.flip").set_value(True).run()
+    flipped = KERNELS["sobel_x"].weights[::-1, ::-1]
+    assert linked_data(page)["kernel"]["values"] == flipped.ravel().tolist()
 
 
 def test_colour_layer_mode_sums_channels(upload):
@@ -292,8 +298,6 @@ def test_a_damaged_network_is_left_out_of_the_learned_kernels(page, tmp_path, mo
 
 def test_the_input_caption_names_only_the_marks_it_shows(page):
     """No padding and every pixel reached: no colour legend; 'same' padding: orange named."""
-    first = next(c for c in captions(page) if c.startswith("Padded input"))
-    assert first == "Padded input 12 × 10 → 12 × 10"
+    assert linked_data(page)["input"]["caption"] == "12 × 10 → 12 × 10"
     page.segmented_control(key="conv.pad").set_value("same").run()
-    padded = next(c for c in captions(page) if c.startswith("Padded input"))
-    assert padded == "Padded input 12 × 10 → 14 × 12 (orange: padding)"
+    assert linked_data(page)["input"]["caption"] == "12 × 10 → 14 × 12 (orange: padding)"

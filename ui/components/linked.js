@@ -1,0 +1,699 @@
+// Linked views that answer a hover in the browser, with no server round trip.
+//
+// One Streamlit v2 component, three lessons (data.kind):
+//   "conv":  input | kernel | output; hover an output pixel: its window on the input, the
+//            numbers under it, x kernel = products, sum + bias = the output value.
+//   "pool":  input map | pooled map; hover a pooled cell: its window, the winner (max) or
+//            the mean (average), with every number of the window.
+//   "field": a layer's feature maps as one mosaic; hover a cell: its receptive field on the
+//            network's 28 x 28 input.
+// The numbers come from float32 arrays the server computed, fetched once per content from
+// the media URLs in data (never user text spliced into markup: every number is textContent).
+
+const FLOATS = new Map(); // url -> Promise<Float32Array>, shared by every view of the tab
+const VIEWS = new WeakMap(); // parentElement -> the live view
+const GOLD = "#ffb000";
+
+function floats(url) {
+  if (!FLOATS.has(url)) {
+    FLOATS.set(
+      url,
+      fetch(url)
+        .then((answer) => {
+          if (!answer.ok) throw new Error(`HTTP ${answer.status}`);
+          return answer.arrayBuffer();
+        })
+        .then((buffer) => new Float32Array(buffer)),
+    );
+    if (FLOATS.size > 24) FLOATS.delete(FLOATS.keys().next().value); // keep the tab small
+  }
+  return FLOATS.get(url);
+}
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+// Short numbers that keep their meaning: 0.0039 stays 0.0039, 12.5 stays 12.5.
+function short(v) {
+  if (!Number.isFinite(v)) return Number.isNaN(v) ? "pad" : v > 0 ? "∞" : "−∞";
+  if (v === 0) return "0";
+  const a = Math.abs(v);
+  let text;
+  if (a >= 1000) text = v.toFixed(0);
+  else if (a >= 0.01) text = v.toFixed(a >= 100 ? 1 : 3).replace(/\.?0+$/, "");
+  else text = v.toPrecision(2);
+  return text.replace("-", "−");
+}
+
+function fixed(v, digits = 4) {
+  return Number.isFinite(v) ? v.toFixed(digits).replace("-", "−") : short(v);
+}
+
+function hexToRgb(hex) {
+  const n = parseInt(hex.slice(1), 16);
+  return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+}
+
+// A colour scale from evenly spaced stops (hex strings) over [low, high].
+function scale(stops, low, high) {
+  const rgb = stops.map(hexToRgb);
+  const span = high - low || 1;
+  return (v) => {
+    if (!Number.isFinite(v)) return [235, 235, 235];
+    const t = Math.min(1, Math.max(0, (v - low) / span)) * (rgb.length - 1);
+    const i = Math.min(rgb.length - 2, Math.floor(t));
+    const f = t - i;
+    return rgb[i].map((c, k) => Math.round(c + f * (rgb[i + 1][k] - c)));
+  };
+}
+
+function paint(cell, rgb) {
+  cell.style.background = `rgb(${rgb[0]},${rgb[1]},${rgb[2]})`;
+  cell.style.color = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2] < 128 ? "#fff" : "#000";
+}
+
+// A table of numbers whose cells are filled in later (built once per shape).
+class NumberTable {
+  constructor(title, rows, cols) {
+    this.node = el("table", "lv-table");
+    this.node.createCaption().textContent = title;
+    this.cells = [];
+    for (let i = 0; i < rows; i++) {
+      const tr = this.node.insertRow();
+      for (let j = 0; j < cols; j++) this.cells.push(tr.insertCell());
+    }
+    const small = Math.max(rows, cols) > 7;
+    this.node.classList.toggle("lv-small", small);
+    this.node.classList.toggle("lv-tiny", Math.max(rows, cols) > 11);
+  }
+
+  fill(values, colour, marked) {
+    values.forEach((v, i) => {
+      const cell = this.cells[i];
+      cell.textContent = short(v);
+      paint(cell, colour(v));
+      cell.classList.toggle("lv-marked", Boolean(marked && marked[i]));
+    });
+  }
+}
+
+// A picture with boxes laid over it, placed in the picture's own cells (percent units, so
+// the boxes follow the picture at any size the page gives it).
+class Picture {
+  constructor(url, alt, rows, cols) {
+    this.node = el("div", "lv-frame");
+    this.img = el("img");
+    this.img.src = url;
+    this.img.alt = alt;
+    this.img.draggable = false;
+    this.node.append(this.img);
+    this.rows = rows;
+    this.cols = cols;
+    this.boxes = [];
+  }
+
+  box(className) {
+    const node = el("div", `lv-box ${className}`);
+    this.node.append(node);
+    this.boxes.push(node);
+    return node;
+  }
+
+  place(node, top, left, height, width) {
+    node.style.top = `${(100 * top) / this.rows}%`;
+    node.style.left = `${(100 * left) / this.cols}%`;
+    node.style.height = `${(100 * height) / this.rows}%`;
+    node.style.width = `${(100 * width) / this.cols}%`;
+    node.hidden = false;
+  }
+
+  // (row, col) of the picture cell under a pointer event, or null outside.
+  cellAt(event) {
+    const r = this.img.getBoundingClientRect();
+    const y = (event.clientY - r.top) / r.height;
+    const x = (event.clientX - r.left) / r.width;
+    if (!(x >= 0 && x < 1 && y >= 0 && y < 1)) return null;
+    return [Math.floor(y * this.rows), Math.floor(x * this.cols)];
+  }
+}
+
+function pane(title, content, caption) {
+  const figure = el("figure", "lv-pane");
+  if (title) figure.append(el("div", "lv-title", title));
+  figure.append(content);
+  if (caption) figure.append(el("figcaption", "", caption));
+  return figure;
+}
+
+// Shared by the three views: which output cell is shown (hover wins over the pinned one),
+// Play with a speed, a scrubber, and the keyboard.
+class Stepper {
+  constructor(root, onShow, { play = true } = {}) {
+    this.root = root;
+    this.onShow = onShow;
+    this.rows = 1;
+    this.cols = 1;
+    this.pinned = [0, 0];
+    this.hovered = null;
+    this.timer = null;
+    this.bar = el("div", "lv-controls");
+    if (play) {
+      this.playButton = el("button", "lv-button", "▶ Play");
+      this.playButton.type = "button";
+      this.playButton.onclick = () => this.toggle();
+      const back = el("button", "lv-button", "◀");
+      back.type = "button";
+      back.title = "One step back";
+      back.onclick = () => this.step(-1);
+      const next = el("button", "lv-button", "▶|");
+      next.type = "button";
+      next.title = "One step on";
+      next.onclick = () => this.step(1);
+      const speedLabel = el("label", "lv-label", "Speed ");
+      this.speed = el("input");
+      Object.assign(this.speed, { type: "range", min: 1, max: 30, value: 6 });
+      this.speed.setAttribute("aria-label", "Play speed, positions per second");
+      this.speedText = el("span", "lv-value");
+      this.speed.oninput = () => {
+        this.speedText.textContent = `${this.speed.value}/s`;
+        if (this.timer) this.start();
+      };
+      this.speed.oninput();
+      speedLabel.append(this.speed, this.speedText);
+      const scrubLabel = el("label", "lv-label lv-grow", "Position ");
+      this.scrub = el("input");
+      Object.assign(this.scrub, { type: "range", min: 0, max: 0, value: 0 });
+      this.scrub.setAttribute("aria-label", "Window position, row by row");
+      this.scrub.oninput = () => this.pin(this.fromIndex(Number(this.scrub.value)), false);
+      scrubLabel.append(this.scrub);
+      this.bar.append(back, this.playButton, next, speedLabel, scrubLabel);
+    }
+    this.where = el("span", "lv-where");
+    this.bar.append(this.where);
+    root.addEventListener("keydown", (event) => this.key(event));
+  }
+
+  resize(rows, cols) {
+    this.rows = rows;
+    this.cols = cols;
+    this.pinned = [Math.min(this.pinned[0], rows - 1), Math.min(this.pinned[1], cols - 1)];
+    if (this.scrub) this.scrub.max = rows * cols - 1;
+  }
+
+  index([r, c]) {
+    return r * this.cols + c;
+  }
+
+  fromIndex(i) {
+    const n = this.rows * this.cols;
+    const k = ((i % n) + n) % n;
+    return [Math.floor(k / this.cols), k % this.cols];
+  }
+
+  shown() {
+    return this.hovered || this.pinned;
+  }
+
+  show() {
+    const [r, c] = this.shown();
+    if (this.scrub) this.scrub.value = this.index(this.pinned);
+    this.where.textContent = `row ${r}, column ${c}${this.hovered ? " (pointer)" : ""}`;
+    this.root.dataset.row = r;
+    this.root.dataset.col = c;
+    this.onShow(r, c, Boolean(this.timer));
+  }
+
+  pin(cell, stop = true) {
+    if (stop) this.stop();
+    this.pinned = cell;
+    this.show();
+  }
+
+  hover(cell) {
+    this.hovered = cell;
+    this.show();
+  }
+
+  step(by) {
+    this.pin(this.fromIndex(this.index(this.pinned) + by));
+  }
+
+  toggle() {
+    if (this.timer) this.stop();
+    else this.start();
+    this.show();
+  }
+
+  start() {
+    clearInterval(this.timer);
+    this.hovered = null;
+    this.timer = setInterval(() => {
+      this.pinned = this.fromIndex(this.index(this.pinned) + 1);
+      this.root.dataset.steps = Number(this.root.dataset.steps || 0) + 1;
+      this.show();
+    }, 1000 / Number(this.speed.value));
+    this.playButton.textContent = "⏸ Pause";
+    this.playButton.setAttribute("aria-pressed", "true");
+    this.root.dataset.playing = "true";
+  }
+
+  stop() {
+    if (!this.timer) return;
+    clearInterval(this.timer);
+    this.timer = null;
+    this.playButton.textContent = "▶ Play";
+    this.playButton.setAttribute("aria-pressed", "false");
+    this.root.dataset.playing = "false";
+  }
+
+  key(event) {
+    const moves = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
+    if (event.target.tagName === "INPUT") return; // the sliders keep their own arrow keys
+    if (moves[event.key]) {
+      const [dr, dc] = moves[event.key];
+      const [r, c] = this.pinned;
+      this.hovered = null;
+      this.pin([
+        Math.min(this.rows - 1, Math.max(0, r + dr)),
+        Math.min(this.cols - 1, Math.max(0, c + dc)),
+      ]);
+    } else if (event.key === "Enter" && event.target === this.root) {
+      this.pin(this.shown());
+    } else if (event.key === " " && this.playButton && event.target === this.root) {
+      this.toggle();
+    } else if (event.key === "Home") {
+      this.pin([0, 0]);
+    } else if (event.key === "End") {
+      this.pin([this.rows - 1, this.cols - 1]);
+    } else {
+      return;
+    }
+    event.preventDefault();
+  }
+
+  // Hover, tap and click on a picture whose cells are output cells.
+  listen(picture, toCell = (cell) => cell) {
+    const node = picture.node;
+    node.addEventListener("pointermove", (event) => {
+      if (event.pointerType === "touch") return;
+      const cell = picture.cellAt(event);
+      this.hover(cell ? toCell(cell) : null);
+    });
+    node.addEventListener("pointerleave", () => this.hover(null));
+    node.addEventListener("click", (event) => {
+      const cell = picture.cellAt(event);
+      if (!cell || !toCell(cell)) return;
+      this.hovered = null;
+      this.pin(toCell(cell));
+      this.root.focus({ preventScroll: true });
+    });
+  }
+}
+
+function legend(limits, stops, label) {
+  const bar = el("div", "lv-legend");
+  const strip = el("div", "lv-strip");
+  strip.style.background = `linear-gradient(to right, ${stops.join(",")})`;
+  bar.append(el("span", "", short(limits[0])), strip, el("span", "", short(limits[1])));
+  if (label) bar.append(el("span", "lv-legend-label", label));
+  return bar;
+}
+
+// --- convolution --------------------------------------------------------------------------
+
+class ConvView {
+  constructor(root) {
+    this.root = root;
+    this.stepper = new Stepper(root, (r, c, playing) => this.explain(r, c, playing));
+    this.row = el("div", "lv-row");
+    this.work = el("div", "lv-work");
+    this.say = el("p", "lv-say");
+    this.say.setAttribute("aria-live", "polite");
+    this.channelBar = el("div", "lv-channels");
+    root.append(this.row, this.stepper.bar, this.channelBar, this.work, this.say);
+    this.channel = 0;
+  }
+
+  update(d) {
+    this.d = d;
+    const [, hp, wp] = d.padded.shape;
+    const [, oh, ow] = d.output.shape;
+    this.input = new Picture(d.input.url, d.input.alt, hp, wp);
+    this.window = this.input.box("lv-window");
+    this.cellMarks = [];
+    this.output = new Picture(d.output.url, d.output.alt, oh, ow);
+    this.mark = this.output.box("lv-pixel");
+    this.output.node.classList.add("lv-pick");
+    this.stepper.resize(oh, ow);
+    this.stepper.listen(this.output);
+    const kernelBox = el("div", "lv-kernel");
+    const [, kh, kw] = d.kernel.shape;
+    const kernelTable = new NumberTable("", kh, kw);
+    kernelTable.fill(d.kernel.values.slice(0, kh * kw), scale(d.signed, -d.kernel.limit, d.kernel.limit));
+    kernelBox.append(kernelTable.node);
+    const outputPane = pane(d.output.title, this.output.node, d.output.caption);
+    if (d.output.legend) outputPane.append(legend(d.output.legend, d.output.stops, "output value"));
+    this.row.replaceChildren(
+      pane(d.input.title, this.input.node, d.input.caption),
+      pane(d.kernel.title, kernelBox, d.kernel.caption),
+      outputPane,
+    );
+    this.buildChannels(d);
+    this.tables = null;
+    this.ready = floats(d.padded.url).then((values) => {
+      this.values = values;
+      this.root.dataset.ready = "true";
+      this.stepper.show();
+    });
+    this.ready.catch(() => {
+      this.say.textContent = "The numbers could not be loaded: reload the page.";
+    });
+  }
+
+  buildChannels(d) {
+    this.channelBar.replaceChildren();
+    const perChannel = d.output.shape[0] > 1; // one kernel on each colour: pick the colour
+    if (!perChannel) {
+      this.channel = 0;
+      return;
+    }
+    this.channelBar.append(el("span", "lv-label", "Colour channel explained: "));
+    ["red", "green", "blue"].forEach((name, i) => {
+      const b = el("button", "lv-button", name);
+      b.type = "button";
+      b.setAttribute("aria-pressed", String(i === this.channel));
+      b.onclick = () => {
+        this.channel = i;
+        this.channelBar.querySelectorAll("button").forEach((x, k) => {
+          x.setAttribute("aria-pressed", String(k === i));
+        });
+        this.stepper.show();
+      };
+      this.channelBar.append(b);
+    });
+  }
+
+  // The products of output pixel (r, c), computed from the padded input the server sent.
+  compute(r, c) {
+    const d = this.d;
+    const [C, hp, wp] = d.padded.shape;
+    const [kc, kh, kw] = d.kernel.shape;
+    const [sh, sw] = d.stride;
+    const [dh, dw] = d.dilation;
+    const planes = kc === 1 ? [d.output.shape[0] > 1 ? this.channel : 0] : [...Array(C).keys()];
+    const lines = [];
+    let total = 0;
+    for (const [k, plane] of planes.entries()) {
+      const patch = [];
+      const weights = [];
+      const products = [];
+      for (let i = 0; i < kh; i++) {
+        for (let j = 0; j < kw; j++) {
+          const y = r * sh + i * dh;
+          const x = c * sw + j * dw;
+          const v = this.values[(plane * hp + y) * wp + x];
+          const w = d.kernel.values[(kc === 1 ? 0 : k) * kh * kw + i * kw + j];
+          patch.push(v);
+          weights.push(w);
+          products.push(v * w);
+          total += v * w;
+        }
+      }
+      lines.push({ plane, patch, weights, products });
+    }
+    const value = total + d.bias;
+    return { lines, total, value, final: d.relu ? Math.max(0, value) : value };
+  }
+
+  ensureTables(count, kh, kw) {
+    if (this.tables && this.tables.length === count) return;
+    this.work.replaceChildren();
+    this.tables = [];
+    const names = ["red", "green", "blue"];
+    for (let k = 0; k < count; k++) {
+      const line = el("div", "lv-line");
+      if (count > 1) line.append(el("div", "lv-line-title", `${names[k] || `channel ${k}`}`));
+      const t = {
+        patch: new NumberTable("input under the window", kh, kw),
+        weights: new NumberTable("kernel", kh, kw),
+        products: new NumberTable("products", kh, kw),
+      };
+      line.append(
+        t.patch.node,
+        el("span", "lv-sign", "×"),
+        t.weights.node,
+        el("span", "lv-sign", "="),
+        t.products.node,
+      );
+      this.work.append(line);
+      this.tables.push(t);
+    }
+    this.sum = el("p", "lv-sum");
+    this.work.append(this.sum);
+  }
+
+  explain(r, c, playing) {
+    if (!this.values) return;
+    const d = this.d;
+    const [, kh, kw] = d.kernel.shape;
+    const [sh, sw] = d.stride;
+    const [dh, dw] = d.dilation;
+    const top = r * sh;
+    const left = c * sw;
+    const tall = dh * (kh - 1) + 1;
+    const wide = dw * (kw - 1) + 1;
+    this.input.place(this.window, top, left, tall, wide);
+    this.output.place(this.mark, r, c, 1, 1);
+    const result = this.compute(r, c);
+    this.ensureTables(result.lines.length, kh, kw);
+    const grey = scale(["#000000", "#ffffff"], 0, 1);
+    const signed = scale(d.signed, -d.kernel.limit, d.kernel.limit);
+    const biggest = Math.max(1e-12, ...result.lines.flatMap((l) => l.products.map(Math.abs)));
+    const productColour = scale(d.signed, -biggest, biggest);
+    result.lines.forEach((line, k) => {
+      this.tables[k].patch.fill(line.patch, grey);
+      this.tables[k].weights.fill(line.weights, signed);
+      this.tables[k].products.fill(line.products, productColour);
+    });
+    const n = kh * kw * result.lines.length;
+    const [t, , l] = d.pad;
+    let text = `Sum of the ${n} products = ${fixed(result.total)}; plus bias ${short(d.bias)} = ${fixed(result.value)}`;
+    if (d.relu) text += `; after ReLU ${fixed(result.final)}`;
+    this.sum.textContent = `${text}. This is output pixel (row ${r}, column ${c}).`;
+    this.root.dataset.sum = String(result.total);
+    this.root.dataset.value = String(result.final);
+    const channel = d.output.shape[0] > 1 ? ` of the ${["red", "green", "blue"][this.channel]} channel` : "";
+    if (!playing) {
+      this.say.textContent =
+        `Output row ${r}, column ${c}${channel} = ${fixed(result.final)}. The window covers ` +
+        `rows ${top - t} to ${top + tall - 1 - t} and columns ${left - l} to ` +
+        `${left + wide - 1 - l} of the picture (numbers below 0 or past the edge are padding).`;
+    }
+  }
+}
+
+// --- pooling ------------------------------------------------------------------------------
+
+class PoolView {
+  constructor(root) {
+    this.root = root;
+    this.stepper = new Stepper(root, (r, c, playing) => this.explain(r, c, playing));
+    this.row = el("div", "lv-row");
+    this.work = el("div", "lv-work");
+    this.say = el("p", "lv-say");
+    this.say.setAttribute("aria-live", "polite");
+    root.append(this.row, this.stepper.bar, this.work, this.say);
+  }
+
+  update(d) {
+    this.d = d;
+    const [h, w] = d.input.shape;
+    const [oh, ow] = d.output.shape;
+    this.input = new Picture(d.input.url, d.input.alt, h + 2 * d.padding[0], w + 2 * d.padding[1]);
+    this.window = this.input.box("lv-window");
+    this.winner = this.input.box("lv-winner");
+    this.output = new Picture(d.output.url, d.output.alt, oh, ow);
+    this.mark = this.output.box("lv-pixel");
+    this.output.node.classList.add("lv-pick");
+    this.stepper.resize(oh, ow);
+    this.stepper.listen(this.output);
+    this.row.replaceChildren(
+      pane(d.input.title, this.input.node, d.input.caption),
+      pane(d.output.title, this.output.node, d.output.caption),
+    );
+    this.table = null;
+    this.values = null;
+    floats(d.input.values).then((values) => {
+      this.values = values;
+      this.root.dataset.ready = "true";
+      this.stepper.show();
+    });
+  }
+
+  explain(r, c, playing) {
+    if (!this.values) return;
+    const d = this.d;
+    const [h, w] = d.input.shape;
+    const [kh, kw] = d.size;
+    const [sh, sw] = d.stride;
+    const [ph, pw] = d.padding;
+    const top = r * sh - ph; // in picture coordinates: negative is padding
+    const left = c * sw - pw;
+    this.input.place(this.window, r * sh, c * sw, kh, kw);
+    this.output.place(this.mark, r, c, 1, 1);
+    const cells = [];
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++) {
+        const y = top + i;
+        const x = left + j;
+        cells.push(y < 0 || y >= h || x < 0 || x >= w ? NaN : this.values[y * w + x]);
+      }
+    }
+    let best = -1;
+    cells.forEach((v, i) => {
+      if (!Number.isNaN(v) && (best < 0 || v > cells[best])) best = i;
+    });
+    const isMax = d.mode === "max";
+    const sum = cells.reduce((a, v) => a + (Number.isNaN(v) ? 0 : v), 0);
+    const result = isMax ? cells[best] : sum / cells.length;
+    if (!this.table || this.table.cells.length !== cells.length) {
+      this.table = new NumberTable("numbers in the window", kh, kw);
+      this.sum = el("p", "lv-sum");
+      this.work.replaceChildren(this.table.node, this.sum);
+    }
+    const colour = scale(d.stops, d.limits[0], d.limits[1]);
+    this.table.fill(cells, colour, isMax ? cells.map((_, i) => i === best) : null);
+    if (isMax && best >= 0) {
+      this.input.place(this.winner, r * sh + Math.floor(best / kw), c * sw + (best % kw), 1, 1);
+    } else {
+      this.winner.hidden = true;
+    }
+    const where = `rows ${top} to ${top + kh - 1}, columns ${left} to ${left + kw - 1}`;
+    this.sum.textContent = isMax
+      ? `The largest of the ${cells.length} numbers is ${fixed(result)} (outlined): ` +
+        `pooled cell (row ${r}, column ${c}) keeps it. Padding never wins.`
+      : `(${cells.map((v) => short(Number.isNaN(v) ? 0 : v)).join(" + ")}) / ${cells.length} = ` +
+        `${fixed(result)}: pooled cell (row ${r}, column ${c}). Padding counts as 0.`;
+    this.root.dataset.value = String(result);
+    if (!playing) {
+      this.say.textContent = `Pooled cell row ${r}, column ${c} = ${fixed(result)}; its window covers ${where} of the map.`;
+    }
+  }
+}
+
+// --- receptive field ----------------------------------------------------------------------
+
+class FieldView {
+  constructor(root) {
+    this.root = root;
+    this.stepper = new Stepper(root, (r, c, playing) => this.explain(r, c, playing), { play: false });
+    this.row = el("div", "lv-row lv-field");
+    this.say = el("p", "lv-say");
+    this.say.setAttribute("aria-live", "polite");
+    root.append(this.row, this.stepper.bar, this.say);
+  }
+
+  update(d) {
+    this.d = d;
+    const m = d.mosaic;
+    this.input = new Picture(d.input.url, d.input.alt, d.input.size, d.input.size);
+    this.field = this.input.box("lv-window");
+    this.mosaic = new Picture(m.url, m.alt, m.height, m.width);
+    this.mark = this.mosaic.box("lv-pixel");
+    this.mosaic.node.classList.add("lv-pick");
+    // The mosaic's picture pixels -> (map, row, col), flattened into one "output" grid of
+    // maps laid row by row so the keyboard walks the cells of one map, then the next.
+    this.stepper.resize(m.count * m.tile_h, m.tile_w);
+    this.stepper.listen(this.mosaic, ([y, x]) => this.cellOf(y, x));
+    this.row.replaceChildren(
+      pane(d.input.title, this.input.node, d.input.caption),
+      pane(m.title, this.mosaic.node, m.caption),
+    );
+    this.values = null;
+    floats(m.values).then((values) => {
+      this.values = values;
+      this.root.dataset.ready = "true";
+      this.stepper.show();
+    });
+  }
+
+  cellOf(y, x) {
+    const m = this.d.mosaic;
+    const step = m.scale * 1;
+    const yy = y - m.margin_top;
+    const xx = x - m.margin_left;
+    if (yy < 0 || xx < 0) return null;
+    const tileH = m.tile_h * step + m.gap;
+    const tileW = m.tile_w * step + m.gap;
+    const mr = Math.floor(yy / tileH);
+    const mc = Math.floor(xx / tileW);
+    const r = Math.floor((yy - mr * tileH) / step);
+    const c = Math.floor((xx - mc * tileW) / step);
+    const map = mr * m.columns + mc;
+    if (mc >= m.columns || map >= m.count || r >= m.tile_h || c >= m.tile_w) return null;
+    return [map * m.tile_h + r, c];
+  }
+
+  explain(flatRow, c, playing) {
+    if (!this.values) return;
+    const d = this.d;
+    const m = d.mosaic;
+    const map = Math.floor(flatRow / m.tile_h);
+    const r = flatRow % m.tile_h;
+    const mr = Math.floor(map / m.columns);
+    const mc = map % m.columns;
+    const step = m.scale;
+    this.mosaic.place(
+      this.mark,
+      m.margin_top + mr * (m.tile_h * step + m.gap) + r * step,
+      m.margin_left + mc * (m.tile_w * step + m.gap) + c * step,
+      step,
+      step,
+    );
+    const f = d.field;
+    const top = f.start + r * f.jump;
+    const left = f.start + c * f.jump;
+    const y0 = Math.max(0, top);
+    const x0 = Math.max(0, left);
+    const y1 = Math.min(d.input.size, top + f.size);
+    const x1 = Math.min(d.input.size, left + f.size);
+    this.input.place(this.field, y0, x0, y1 - y0, x1 - x0);
+    const value = this.values[(map * m.tile_h + r) * m.tile_w + c];
+    this.root.dataset.value = String(value);
+    this.root.dataset.map = String(map);
+    const clipped = y1 - y0 < f.size || x1 - x0 < f.size ? " (cut by the picture's edge)" : "";
+    this.stepper.where.textContent = `map ${map}, row ${r}, column ${c}`;
+    const text =
+      `${d.layer} map ${map}, row ${r}, column ${c} = ${fixed(value, 3)}. It sees the ` +
+      `${f.size} × ${f.size} input pixels in rows ${y0}–${y1 - 1}, columns ${x0}–${x1 - 1}${clipped}.`;
+    this.say.textContent = playing ? this.say.textContent : text;
+  }
+}
+
+const KINDS = { conv: ConvView, pool: PoolView, field: FieldView };
+
+export default function (component) {
+  const { data, parentElement } = component;
+  let view = VIEWS.get(parentElement);
+  if (!view || view.kind !== data.kind) {
+    const root = el("div", "lv-root");
+    root.tabIndex = 0;
+    root.setAttribute("role", "group");
+    root.setAttribute("aria-label", data.label);
+    // Append, never replace: the parent also holds the <style> Streamlit put there.
+    parentElement.querySelectorAll(".lv-root").forEach((old) => old.remove());
+    parentElement.append(root);
+    view = new KINDS[data.kind](root);
+    view.kind = data.kind;
+    VIEWS.set(parentElement, view);
+  }
+  if (view.digest !== data.digest) {
+    view.digest = data.digest; // a rerun with the same settings changes nothing on screen
+    view.update(data);
+  }
+  view.root.classList.toggle("lv-projector", Boolean(data.projector));
+}

@@ -1,0 +1,252 @@
+"""Linked views that answer a hover in the browser: convolution, pooling, receptive fields.
+
+One Streamlit v2 component (``ui/components/linked.js`` and ``.css``, plain files, no build
+step). Python sends each array once per content: the numbers as float32 files and the
+pictures as PNG files through Streamlit's media store (content-addressed URLs the browser
+fetches once), and a small JSON of settings. Moving the pointer, Play, the scrubber and the
+arrow keys then run in the browser: no script rerun, no round trip.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+from streamlit import runtime
+
+from cnnviz.plotting import colour_table
+from ui import views
+
+HERE = Path(__file__).parent / "components"
+_linked = st.components.v2.component(
+    "cnnviz_linked",
+    js=(HERE / "linked.js").read_text(),
+    css=(HERE / "linked.css").read_text(),
+)
+STOPS = 11  # colour-scale stops sent to the browser; it interpolates between them
+
+
+def stops(cmap: str) -> list[str]:
+    """``cmap`` as evenly spaced hex colours, low to high."""
+    table = colour_table(cmap)
+    picks = table[np.linspace(0, 255, STOPS).round().astype(int)]
+    return ["#{:02x}{:02x}{:02x}".format(*map(int, rgb)) for rgb in picks]
+
+
+def _url(data: bytes, mimetype: str, digest: str, slot: str) -> str:
+    """A URL for ``data`` in Streamlit's media store, relative to the page.
+
+    ``digest`` names the content in full (the store's own id samples big files only);
+    ``slot`` names the place on the page, so a new setting replaces the old file instead of
+    piling up. Relative, so it also works behind a proxy under a path prefix.
+    """
+    name = f"{digest}.{'png' if mimetype == 'image/png' else 'bin'}"
+    url = runtime.get_instance().media_file_mgr.add(
+        data, mimetype, f"cnnviz.linked.{slot}", file_name=name
+    )
+    return url.lstrip("/")
+
+
+def png_url(rgb: np.ndarray, slot: str) -> str:
+    """A display picture ``(H, W, 3)`` uint8, as a PNG URL."""
+    data = views.png_bytes(rgb)
+    return _url(data, "image/png", hashlib.blake2b(data, digest_size=16).hexdigest(), slot)
+
+
+def floats_url(values: np.ndarray, slot: str) -> str:
+    """The exact numbers of ``values`` (any shape, C order) as little-endian float32."""
+    data = np.ascontiguousarray(values, dtype="<f4").tobytes()
+    return _url(data, "application/octet-stream", _digest(data), slot)
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def _mount(key: str, data: dict, label: str) -> None:
+    data = {**data, "label": label, "projector": bool(st.session_state.get("app.projector"))}
+    data["digest"] = _digest(json.dumps(data, sort_keys=True).encode())
+    _linked(key=key, data=data, width="stretch", height="content")
+
+
+def _planes(array: np.ndarray) -> np.ndarray:
+    """``(H, W)`` -> ``(1, H, W)``; ``(C, H, W)`` unchanged."""
+    return array[None] if array.ndim == 2 else array
+
+
+def conv_view(
+    key: str,
+    *,
+    padded: np.ndarray,
+    padded_rgb: np.ndarray,
+    kernel: np.ndarray,
+    output: np.ndarray,
+    output_rgb: np.ndarray,
+    stride: tuple[int, int],
+    dilation: tuple[int, int],
+    padding: tuple[int, int, int, int],
+    bias: float,
+    relu: bool,
+    cmap: str,
+    limits: tuple[float, float] | None,
+    captions: dict[str, str],
+) -> None:
+    """Input | kernel | output, linked: hover an output pixel to see its whole sum.
+
+    ``padded`` is the padded input the output was computed from, ``(H, W)`` or ``(C, H, W)``;
+    ``kernel`` ``(kh, kw)`` (one kernel on every channel) or ``(C, kh, kw)`` (summed over
+    channels); ``output`` ``(H', W')`` or ``(C, H', W')``; the two pictures are only what the
+    browser draws (shrunk for large maps), never what the numbers say.
+    """
+    weights = _planes(np.asarray(kernel, np.float32))
+    out = _planes(output)
+    data = {
+        "kind": "conv",
+        "padded": {
+            "url": floats_url(_planes(padded), f"{key}.padded"),
+            "shape": _planes(padded).shape,
+        },
+        "input": {
+            "url": png_url(padded_rgb, f"{key}.input"),
+            "alt": captions["input"],
+            "title": "Input (padded)",
+            "caption": captions["input"],
+        },
+        "kernel": {
+            "values": [float(v) for v in weights.ravel()],
+            "shape": weights.shape,
+            "limit": float(max(np.abs(weights).max(), 1e-12)),
+            "title": "Kernel",
+            "caption": captions["kernel"],
+        },
+        "output": {
+            "url": png_url(output_rgb, f"{key}.output"),
+            "shape": out.shape,
+            "alt": captions["output"],
+            "title": "Output",
+            "caption": captions["output"],
+            "legend": list(limits) if limits is not None else None,
+            "stops": stops(cmap),
+        },
+        "signed": stops(cmap),
+        "stride": list(stride),
+        "dilation": list(dilation),
+        "pad": list(padding),
+        "bias": float(bias),
+        "relu": bool(relu),
+    }
+    _mount(
+        key,
+        data,
+        "Convolution, linked: hover or tap an output pixel to see its window and its sum; "
+        "arrow keys move the chosen pixel, Enter pins it, Space plays.",
+    )
+
+
+def pool_view(
+    key: str,
+    *,
+    plane: np.ndarray,
+    plane_rgb: np.ndarray,
+    output_rgb: np.ndarray,
+    output_shape: tuple[int, int],
+    size: tuple[int, int],
+    stride: tuple[int, int],
+    padding: tuple[int, int],
+    mode: str,
+    limits: tuple[float, float],
+    cmap: str,
+    captions: dict[str, str],
+) -> None:
+    """One ``(H, W)`` map and its pooled map, linked: hover a pooled cell to see its window.
+
+    ``plane_rgb`` is the map as the browser draws it with the padding frame included.
+    """
+    data = {
+        "kind": "pool",
+        "input": {
+            "values": floats_url(plane, f"{key}.values"),
+            "shape": plane.shape,
+            "url": png_url(plane_rgb, f"{key}.input"),
+            "alt": captions["input"],
+            "title": captions["input_title"],
+            "caption": captions["input"],
+        },
+        "output": {
+            "url": png_url(output_rgb, f"{key}.output"),
+            "shape": list(output_shape),
+            "alt": captions["output"],
+            "title": captions["output_title"],
+            "caption": captions["output"],
+        },
+        "size": list(size),
+        "stride": list(stride),
+        "padding": list(padding),
+        "mode": mode,
+        "limits": [float(limits[0]), float(limits[1])],
+        "stops": stops(cmap),
+    }
+    _mount(
+        key,
+        data,
+        "Pooling, linked: hover or tap a pooled cell to see its window on the map; arrow keys "
+        "move the chosen cell, Space plays.",
+    )
+
+
+def field_view(
+    key: str,
+    *,
+    layer: str,
+    input_rgb: np.ndarray,
+    input_size: int,
+    mosaic,
+    maps: np.ndarray,
+    field: tuple[int, int, int],
+    captions: dict[str, str],
+) -> None:
+    """A layer's maps as one mosaic, linked to the input: hover a cell, see what it sees.
+
+    ``mosaic`` is a ``cnnviz.mosaic.Mosaic`` of ``maps`` ``(C, h, w)``; ``field`` is the
+    layer's receptive field as ``(size, jump, start)`` in input pixels: output cell ``(r, c)``
+    sees rows ``start + r * jump`` onwards, ``size`` of them.
+    """
+    size, jump, start = field
+    data = {
+        "kind": "field",
+        "layer": layer,
+        "input": {
+            "url": png_url(input_rgb, f"{key}.input"),
+            "size": int(input_size),
+            "alt": captions["input"],
+            "title": "The input",
+            "caption": captions["input"],
+        },
+        "mosaic": {
+            "url": png_url(mosaic.picture, f"{key}.mosaic"),
+            "values": floats_url(maps, f"{key}.values"),
+            "height": int(mosaic.picture.shape[0]),
+            "width": int(mosaic.picture.shape[1]),
+            "count": int(mosaic.count),
+            "columns": int(mosaic.columns),
+            "tile_h": int(mosaic.tile_h),
+            "tile_w": int(mosaic.tile_w),
+            "scale": int(mosaic.scale),
+            "gap": int(mosaic.gap),
+            "margin_top": int(mosaic.margin_top),
+            "margin_left": int(mosaic.margin_left),
+            "alt": captions["mosaic"],
+            "title": captions["mosaic_title"],
+            "caption": captions["mosaic"],
+        },
+        "field": {"size": int(size), "jump": int(jump), "start": int(start)},
+    }
+    _mount(
+        key,
+        data,
+        f"{layer}, linked: hover or tap a cell of a feature map to see the input pixels it "
+        "depends on; arrow keys move the chosen cell.",
+    )
