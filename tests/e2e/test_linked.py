@@ -1,0 +1,117 @@
+"""The linked views in a real browser: hover, click, keys and Play answer without the server."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from cnnviz import KERNELS, correlate2d
+from tests.e2e.conftest import screenshot, wait_until_idle
+from tests.e2e.test_browser import assert_clean
+
+pytestmark = pytest.mark.e2e
+RNG = np.random.default_rng(13)
+PHOTO = (RNG.random((40, 52)) * 255).astype(np.uint8)  # grey, small: no downscaling
+
+
+class SentFrames:
+    """Counts the websocket messages the page sends: a script rerun needs one."""
+
+    def __init__(self, tab):
+        self.count = 0
+        tab.on("websocket", lambda ws: ws.on("framesent", self._sent))
+
+    def _sent(self, _payload) -> None:
+        self.count += 1
+
+
+def open_linked(tab, url: str, tmp_path, query: str = ""):
+    """Convolution with PHOTO uploaded; returns the linked view's root once it has numbers."""
+    tab.goto(f"{url}/convolution{query}")
+    wait_until_idle(tab)
+    tab.get_by_text("Upload a picture").click()
+    wait_until_idle(tab)
+    photo = tmp_path / "photo.png"
+    Image.fromarray(PHOTO).save(photo)
+    tab.locator('input[type="file"]').set_input_files(str(photo))
+    tab.get_by_text("input 40 × 52").first.wait_for()
+    wait_until_idle(tab)
+    tab.locator(".lv-root[data-ready=true]").first.wait_for()
+    return tab.locator(".lv-root").first
+
+
+def output_image(tab):
+    return tab.locator(".lv-pick img").first
+
+
+def point_at(tab, row: int, col: int, shape: tuple[int, int]) -> tuple[float, float]:
+    """The screen position of output pixel (row, col)'s centre."""
+    box = output_image(tab).bounding_box()
+    return (
+        box["x"] + (col + 0.5) * box["width"] / shape[1],
+        box["y"] + (row + 0.5) * box["height"] / shape[0],
+    )
+
+
+def shown(root) -> dict:
+    return root.evaluate("e => ({...e.dataset})")
+
+
+def test_hover_shows_the_servers_output_value_at_twenty_pixels(server, page, tmp_path):
+    """For 20 random output pixels the browser's sum + bias equals correlate2d's output."""
+    root = open_linked(page, server, tmp_path, "?conv.pad=Same+size&conv.stride_w=2&conv.bias=0.5")
+    image = PHOTO.astype(np.float32) / 255
+    expected = correlate2d(image, KERNELS["sobel_x"].weights, padding=1, stride=(1, 2), bias=0.5)
+    assert expected.shape == (40, 26)
+    for row, col in zip(RNG.integers(0, 40, 20), RNG.integers(0, 26, 20), strict=True):
+        page.mouse.move(*point_at(page, row, col, expected.shape))
+        state = shown(root)
+        assert (int(state["row"]), int(state["col"])) == (row, col)
+        assert float(state["value"]) == pytest.approx(float(expected[row, col]), abs=1e-5)
+        words = root.locator(".lv-sum").inner_text()
+        assert f"= {expected[row, col]:.4f}".replace("-", "−") in words
+        assert f"(row {row}, column {col})" in words
+    screenshot(page, "linked-convolution-hover")
+    assert_clean(page)
+
+
+def test_click_pins_a_pixel_and_keys_move_it(server, page, tmp_path):
+    """A click pins the pixel (no error box, ever); arrow keys move it; the pointer leaving
+    shows the pinned one again; the sentence for screen readers follows."""
+    root = open_linked(page, server, tmp_path)
+    shape = (38, 50)
+    for row, col in [(3, 4), (37, 49), (0, 0), (20, 11)]:
+        page.mouse.click(*point_at(page, row, col, shape))
+        assert (int(shown(root)["row"]), int(shown(root)["col"])) == (row, col)
+    page.mouse.move(5, 5)  # off the picture: the pinned pixel stays shown
+    assert (int(shown(root)["row"]), int(shown(root)["col"])) == (20, 11)
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowDown")
+    assert (int(shown(root)["row"]), int(shown(root)["col"])) == (21, 12)
+    assert "Output row 21, column 12" in root.locator(".lv-say").inner_text()
+    assert output_image(page).get_attribute("alt")
+    time.sleep(1)
+    assert_clean(page)
+
+
+def test_play_moves_the_window_without_a_server_rerun(server, page, tmp_path):
+    """Play walks at least 10 positions in 3 s and the page sends the server nothing."""
+    frames = SentFrames(page)
+    root = open_linked(page, server, tmp_path)
+    time.sleep(1)
+    before, start = frames.count, shown(root)
+    assert before > 0, "the counter sees the messages that opened the page"
+    root.get_by_role("button", name="▶ Play").click()
+    time.sleep(3)
+    state = shown(root)
+    root.get_by_role("button", name="⏸ Pause").click()
+    assert int(state.get("steps", 0)) >= 10
+    assert (state["row"], state["col"]) != (start["row"], start["col"])
+    assert frames.count == before, "Play made the page talk to the server"
+    paused = shown(root)
+    time.sleep(0.6)
+    assert shown(root)["steps"] == paused["steps"], "Pause stops the window"
+    assert_clean(page)
