@@ -49,14 +49,16 @@ pooling.side_by_side(key, values, settings, top)
 
 st.subheader("5. Check one window by hand")
 st.markdown(
-    "Each dashed box is one window; the blue one is the window you chose. "
+    "Move the pointer over the pooled map (or tap it): the gold box on the left is that "
+    "cell's window, and every number in it is listed below. "
     + (
-        "Max pooling keeps only the largest number: it is outlined in orange."
+        "Max pooling keeps only the largest number: it is outlined in blue."
         if settings.mode == "max"
         else "Average pooling adds the numbers of a window and divides by how many there are."
     )
+    + " **Play** walks the window over the whole map; arrow keys move it one cell."
 )
-pooling.hand_check(values, settings, out_shape, top)
+pooling.linked_windows(key, values, settings, top)
 
 st.subheader("6. Pooling again and again")
 st.markdown(

@@ -8,18 +8,17 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from cnnviz import KERNELS, correlate2d, max_pool_winners, pool2d
+from cnnviz import KERNELS, correlate2d
 from cnnviz.images import to_grayscale
 from cnnviz.invariance import DIRECTIONS, ShiftEffect, shift_effects
-from cnnviz.plotting import colorize, figure_png, image_to_rgb, number_grid
+from cnnviz.plotting import colorize, image_to_rgb
 from cnnviz.questions import Question, pool_formula, pool_shape_question, winner_question
 from cnnviz.shapes import leftover, output_size
-from ui import cache, quiz, views
+from ui import cache, linked, quiz, views
 
 MODES = {"max": "Max pooling", "avg": "Average pooling"}
 SOURCES = {"picture": "The picture itself", "feature": "A feature map (convolution + ReLU)"}
 ARROWS = {"right": "→ right", "down": "↓ down", "diagonal": "↘ diagonal"}
-ZOOM_CELLS = 8  # at most this many input cells per side in the hand-check grid
 REPEATS = 4  # poolings in a row
 MAX_SHIFT = 8  # pixels the shift test goes up to
 CHANNELS = ("red", "green", "blue")
@@ -241,129 +240,12 @@ def side_by_side(key: str, values: np.ndarray, s: PoolSettings, top: float | Non
 # --- 4. one window by hand ---------------------------------------------------------------------
 
 
-def _block(out_n: int, k: int, stride: int, chosen: int) -> tuple[int, int]:
-    """First output index and count of the windows shown along one axis around ``chosen``."""
-    count = max(1, min(out_n, (ZOOM_CELLS - k) // stride + 1))
-    return min(max(chosen - count // 2, 0), out_n - count), count
-
-
-@dataclass(frozen=True)
-class Zoom:
-    """A small region of the padded map and the windows that lie in it."""
-
-    values: np.ndarray  # (h, w) numbers, NaN where padding
-    top: int  # input row of values[0] (negative: padding)
-    left: int  # input column of values[:, 0]
-    first: tuple[int, int]  # output (row, column) of the first window shown
-    pooled: np.ndarray  # (count_rows, count_cols) pooled numbers of the windows shown
-    winners: np.ndarray  # (h, w) bool: each window's winning cell (max pooling only)
-
-
-def zoom(plane: np.ndarray, s: PoolSettings, row: int, col: int, out_shape) -> Zoom:
-    """The windows around output ``(row, col)`` of ``(H, W)`` ``plane``, pooled by hand."""
-    (kh, kw), (sh, sw), (ph, pw) = s.size, s.stride, s.padding
-    (r0, nr), (c0, nc) = _block(out_shape[0], kh, sh, row), _block(out_shape[1], kw, sw, col)
-    padded = np.pad(plane.astype(np.float64), ((ph, ph), (pw, pw)), constant_values=np.nan)
-    top, left = r0 * sh, c0 * sw  # padded coordinates
-    region = padded[top : (r0 + nr - 1) * sh + kh, left : (c0 + nc - 1) * sw + kw]
-    pad = np.isnan(region)
-    winners = np.zeros(region.shape, bool)
-    if s.mode == "max":
-        pooled, rows, cols = max_pool_winners(
-            np.where(pad, -np.inf, region), s.size, stride=s.stride
-        )
-        winners[rows, cols] = True
-    else:  # padding counts as 0, as in torch's avg_pool2d
-        pooled = pool2d(np.where(pad, 0.0, region), s.size, stride=s.stride, mode="avg")
-    return Zoom(region, top - ph, left - pw, (r0, c0), pooled.astype(np.float64), winners)
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def zoom_png(z: Zoom, s: PoolSettings, row: int, col: int, limits, cmap: str) -> bytes:
-    """The region's numbers: padding says 'pad', winners outlined orange, the chosen window blue."""
-    shown = np.nan_to_num(z.values, nan=limits[0])
-    fig = number_grid(
-        shown,
-        cmap=cmap,
-        limits=limits,
-        decimals=2,
-        highlight=z.winners if s.mode == "max" else None,
-        title="Input numbers (orange: each window's winner)"
-        if s.mode == "max"
-        else "Input numbers (blue: the chosen window)",
-    )
-    ax = fig.axes[0]
-    for text, is_pad in zip(ax.texts, np.isnan(z.values).ravel(), strict=True):
-        if is_pad:
-            text.set_text("pad")
-    (kh, kw), (sh, sw) = s.size, s.stride
-    for i in range(z.pooled.shape[0]):
-        for j in range(z.pooled.shape[1]):
-            chosen = (z.first[0] + i, z.first[1] + j) == (row, col)
-            ax.add_patch(_box(i * sh, j * sw, kh, kw, chosen))
-    ax.set_yticks(range(z.values.shape[0]), [str(z.top + i) for i in range(z.values.shape[0])])
-    ax.set_xticks(range(z.values.shape[1]), [str(z.left + j) for j in range(z.values.shape[1])])
-    ax.set_ylabel("input row")
-    ax.set_xlabel("input column")
-    return figure_png(fig)
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def pooled_png(z: Zoom, mode: str, row: int, col: int, limits, cmap: str) -> bytes:
-    """The pooled numbers of the windows shown, the chosen one outlined blue."""
-    fig = number_grid(z.pooled, cmap=cmap, limits=limits, decimals=2,
-                      title=f"{MODES[mode]}: one number per window")  # fmt: skip
-    ax = fig.axes[0]
-    ax.add_patch(_box(row - z.first[0], col - z.first[1], 1, 1, True))
-    rows, cols = z.pooled.shape
-    ax.set_yticks(range(rows), [str(z.first[0] + i) for i in range(rows)])
-    ax.set_xticks(range(cols), [str(z.first[1] + j) for j in range(cols)])
-    ax.set_ylabel("pooled row")
-    ax.set_xlabel("pooled column")
-    return figure_png(fig)
-
-
-def _box(top: int, left: int, kh: int, kw: int, chosen: bool):
-    from matplotlib.patches import Rectangle
-
-    inset = 0.12 if chosen else 0.06
-    return Rectangle(
-        (left - 0.5 + inset, top - 0.5 + inset),
-        kw - 2 * inset,
-        kh - 2 * inset,
-        fill=False,
-        lw=4 if chosen else 1.2,
-        ec="#1f6feb" if chosen else "#555555",
-        ls="-" if chosen else "--",
-    )
-
-
-def _clamp(key: str, high: int) -> int:
-    st.session_state[key] = int(min(max(st.session_state.get(key, 0), 0), high))
-    return st.session_state[key]
-
-
-def hand_check(values: np.ndarray, s: PoolSettings, out_shape, top: float | None) -> None:
-    """Sliders pick a window; the zoomed numbers, the pooled numbers, and the sum in words."""
-    out_h, out_w = out_shape
-    st.session_state.setdefault("pool.row", out_h // 2)  # start in the middle of the picture
-    st.session_state.setdefault("pool.col", out_w // 2)
-    _clamp("pool.row", out_h - 1)
-    _clamp("pool.col", out_w - 1)
-    columns = st.columns(3 if values.ndim == 3 else 2)
-    row = columns[0].slider(
-        "Window row (in the pooled map)", 0, max(out_h - 1, 1), key="pool.row", disabled=out_h == 1
-    )
-    col = columns[1].slider(
-        "Window column (in the pooled map)",
-        0,
-        max(out_w - 1, 1),
-        key="pool.col",
-        disabled=out_w == 1,
-    )
-    plane, channel = values, ""
+def linked_windows(key: str, values: np.ndarray, s: PoolSettings, top: float | None) -> None:
+    """The map and its pooled map, linked in the browser: hover a pooled cell to see its
+    window, its numbers and the winner (max) or the mean (average)."""
+    plane, index = values, None
     if values.ndim == 3:
-        index = columns[2].radio(
+        index = st.radio(
             "Colour channel",
             [0, 1, 2],
             key="pool.channel",
@@ -371,47 +253,31 @@ def hand_check(values: np.ndarray, s: PoolSettings, out_shape, top: float | None
             format_func=CHANNELS.__getitem__,
             persist_state="session",
         )
-        plane, channel = values[index], f" ({CHANNELS[index]} channel)"
-    z = zoom(plane, s, row, col, out_shape)
-    limits = (0.0, 1.0) if top is None else (0.0, max(float(top), 1e-6))
-    cmap = "gray" if top is None else FEATURE_MAP
-    left, right = st.columns([3, 2])
-    views.show(left, zoom_png(z, s, row, col, limits, cmap), width="content")
-    i, j = row - z.first[0], col - z.first[1]
-    highlight = np.zeros(z.pooled.shape, bool)
-    highlight[i, j] = True
-    views.show(right, pooled_png(z, s.mode, row, col, limits, cmap), width="content")
-    right.caption("Blue: the chosen window's result. Rows and columns count pooled cells.")
-    window_words(z, s, row, col, channel)
-
-
-def window_words(z: Zoom, s: PoolSettings, row: int, col: int, channel: str) -> None:
-    """The chosen window's numbers and its result, as text a student can check."""
-    (kh, kw), (sh, sw) = s.size, s.stride
-    i, j = row - z.first[0], col - z.first[1]
-    window = z.values[i * sh : i * sh + kh, j * sw : j * sw + kw]
-    r0, c0 = z.top + i * sh, z.left + j * sw
-    numbers = ", ".join("pad" if np.isnan(v) else f"{v:.4f}" for v in window.ravel())
-    st.markdown(
-        f"Window (row {row}, column {col}){channel} covers input rows {r0}–{r0 + kh - 1} "
-        f"and columns {c0}–{c0 + kw - 1}. Its numbers, row by row: {numbers}."
-    )
-    result = z.pooled[i, j]
-    if s.mode == "max":
-        wr, wc = np.argwhere(z.winners[i * sh : i * sh + kh, j * sw : j * sw + kw])[0]
-        st.success(
-            f"Winner: **{window[wr, wc]:.4f}** at input row {r0 + wr}, column {c0 + wc}. "
-            f"Largest number in the window: **{np.nanmax(window):.4f}**. The pooled map "
-            f"holds {result:.4f} there.",
-            icon=":material/emoji_events:",
-        )
-        return
-    cells = np.nan_to_num(window).ravel()
-    terms = " + ".join(f"{v:.4f}" for v in cells)
-    st.success(
-        f"Mean: ({terms}) / {cells.size} = **{result:.4f}**. Padding counts as 0. The pooled "
-        f"map holds {result:.4f} there.",
-        icon=":material/functions:",
+        plane = values[index]
+    pooled = cache.pool(f"{key}|channel:{index}", plane, s.size, **s.options())
+    (ph, pw), mode = s.padding, MODES[s.mode].lower()
+    framed = np.pad(picture(plane, top), ((ph, ph), (pw, pw), (0, 0)))
+    framed[:ph], framed[framed.shape[0] - ph :] = views.PADDING_TINT, views.PADDING_TINT
+    framed[:, :pw], framed[:, framed.shape[1] - pw :] = views.PADDING_TINT, views.PADDING_TINT
+    channel = "" if index is None else f", {CHANNELS[index]} channel"
+    linked.pool_view(
+        "pool.linked",
+        plane=plane,
+        plane_rgb=views.fit(framed, enlarge=False)[0],
+        output_rgb=views.fit(picture(pooled, top), enlarge=False)[0],
+        output_shape=pooled.shape,
+        size=s.size,
+        stride=s.stride,
+        padding=s.padding,
+        mode=s.mode,
+        limits=(0.0, 1.0) if top is None else (0.0, max(float(top), 1e-6)),
+        cmap="gray" if top is None else FEATURE_MAP,
+        captions={
+            "input_title": "Before",
+            "input": f"{_shape(plane)}{channel}" + (" (orange frame: padding)" if ph or pw else ""),
+            "output_title": f"After {mode}",
+            "output": f"{_shape(pooled)}: hover or tap a cell",
+        },
     )
 
 

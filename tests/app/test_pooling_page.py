@@ -7,6 +7,7 @@ recomputed here with cnnviz (AppTest cannot see pictures; the page prints what m
 from __future__ import annotations
 
 import io
+import json
 import re
 
 import numpy as np
@@ -14,7 +15,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from cnnviz import KERNELS, max_pool_winners, output_size, pool2d
+from cnnviz import KERNELS, output_size, pool2d
 from cnnviz.images import decode_image
 from cnnviz.invariance import shift_effects
 
@@ -141,68 +142,37 @@ def test_settings_come_from_the_url():
     assert "max pooling `127 × 255`" in texts(at)
 
 
-@pytest.mark.parametrize(("row", "col"), [(0, 0), (5, 3), (11, 9)])
-def test_winner_is_the_window_maximum(row, col):
-    """The printed winner equals the largest number of the chosen 2x2 window."""
-    at = page(**{"pool.row": row, "pool.col": col})
-    no_errors(at)
-    text = texts(at)
-    winner = number(r"Winner: \*\*([\d.]+)\*\*", text)
-    largest = number(r"Largest number in the window: \*\*([\d.]+)\*\*", text)
-    window = working_pixels(GREY_PNG)[2 * row : 2 * row + 2, 2 * col : 2 * col + 2]
-    assert winner == largest == pytest.approx(window.max(), abs=5e-5)
-    assert f"covers input rows {2 * row}–{2 * row + 1}" in text
+def linked_data(at) -> dict:
+    """The settings the page sent to the linked pooling view (the browser does the rest:
+    tests/e2e/test_linked.py checks its winners and means)."""
+    found = [e for e in at.get("bidi_component") if '"kind": "pool"' in e.proto.json]
+    assert len(found) == 1, "the page mounts one linked pooling view"
+    return json.loads(found[0].proto.json)
 
 
-def test_winner_sliders_pick_the_window():
-    """Moving the window sliders moves the window the text describes."""
-    at = page()
-    at.slider(key="pool.row").set_value(1)
-    at.slider(key="pool.col").set_value(2).run()
-    no_errors(at)
-    assert "Window (row 1, column 2) covers input rows 2–3 and columns 4–5" in texts(at)
-
-
-def test_winner_position_matches_max_pool_winners():
-    """The winner's input row and column are where max_pool_winners says it sits."""
-    at = page(**{"pool.row": 4, "pool.col": 6, "pool.kh": 3, "pool.kw": 3, "pool.ph": 1})
-    no_errors(at)
-    x = working_pixels(GREY_PNG)
-    _, rows, cols = max_pool_winners(x, 3, stride=2, padding=(1, 0))
-    assert f"at input row {rows[4, 6]}, column {cols[4, 6]}" in texts(at)
-
-
-def test_padding_cells_never_win():
-    """A window over the top padding still reports a real pixel as its winner."""
-    at = page(**{"pool.row": 0, "pool.col": 0, "pool.ph": 1})
-    no_errors(at)
-    text = texts(at)
-    assert "Its numbers, row by row: pad, pad," in text
-    winner = number(r"Winner: \*\*([\d.]+)\*\*", text)
-    assert winner == pytest.approx(working_pixels(GREY_PNG)[0:1, 0:2].max(), abs=5e-5)
-
-
-def test_average_mode_shows_the_mean():
-    """Average pooling: the chosen window's mean is written out and equals the pixels' mean."""
-    at = page(**{"pool.row": 3, "pool.col": 2})
+def test_linked_view_gets_the_window_settings():
+    """The browser gets the map's shape, the window, stride, padding, mode and pooled shape."""
+    at = page(**{"pool.kh": 3, "pool.ph": 1})
     at.segmented_control(key="pool.mode").set_value("avg").run()
     no_errors(at)
-    mean = number(r"/ 4 = \*\*([\d.]+)\*\*", texts(at))
-    assert mean == pytest.approx(working_pixels(GREY_PNG)[6:8, 4:6].mean(), abs=5e-5)
-    assert "Winner:" not in texts(at)
-    assert at.segmented_control(key="pool.mode").proto.query_param_key == "pool.mode"
+    data = linked_data(at)
+    assert data["input"]["shape"] == [24, 20]
+    assert data["size"] == [3, 2] and data["stride"] == [2, 2] and data["padding"] == [1, 0]
+    assert data["mode"] == "avg"
+    expected = pool2d(working_pixels(GREY_PNG), (3, 2), stride=2, padding=(1, 0), mode="avg")
+    assert data["output"]["shape"] == list(expected.shape)
+    assert "orange frame: padding" in data["input"]["caption"]
 
 
 def test_colour_channel_choice():
-    """On a colour picture the channel radio picks which plane the winner comes from."""
+    """On a colour picture the channel radio picks which plane the linked view explains."""
     data = png_bytes(photo_like(16, 16, colour=True))
-    at = page(data, **{"pool.row": 2, "pool.col": 3})
+    at = page(data)
     at.radio(key="pool.channel").set_value(1).run()
     no_errors(at)
+    assert "green channel" in linked_data(at)["input"]["caption"]
+    assert linked_data(at)["input"]["shape"] == [16, 16]
     text = texts(at)
-    assert "(green channel)" in text
-    winner = number(r"Winner: \*\*([\d.]+)\*\*", text)
-    assert winner == pytest.approx(working_pixels(data)[1, 4:6, 6:8].max(), abs=5e-5)
     assert "before `3 × 16 × 16`" in text
     assert "Each of the 3 colour channels is pooled on its own" in text  # the shape question
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnnviz import KERNELS, correlate2d
+from cnnviz import KERNELS, correlate2d, max_pool_winners, pool2d
 from tests.e2e.conftest import screenshot, wait_until_idle
 from tests.e2e.test_browser import assert_clean
 
@@ -28,16 +28,16 @@ class SentFrames:
         self.count += 1
 
 
-def open_linked(tab, url: str, tmp_path, query: str = ""):
-    """Convolution with PHOTO uploaded; returns the linked view's root once it has numbers."""
-    tab.goto(f"{url}/convolution{query}")
+def open_linked(tab, url: str, tmp_path, query: str = "", page: str = "convolution"):
+    """``page`` with PHOTO uploaded; returns the linked view's root once it has numbers."""
+    tab.goto(f"{url}/{page}{query}")
     wait_until_idle(tab)
     tab.get_by_text("Upload a picture").click()
     wait_until_idle(tab)
     photo = tmp_path / "photo.png"
     Image.fromarray(PHOTO).save(photo)
     tab.locator('input[type="file"]').set_input_files(str(photo))
-    tab.get_by_text("input 40 × 52").first.wait_for()
+    tab.get_by_text("40 × 52").first.wait_for()
     wait_until_idle(tab)
     tab.locator(".lv-root[data-ready=true]").first.wait_for()
     return tab.locator(".lv-root").first
@@ -114,4 +114,34 @@ def test_play_moves_the_window_without_a_server_rerun(server, page, tmp_path):
     paused = shown(root)
     time.sleep(0.6)
     assert shown(root)["steps"] == paused["steps"], "Pause stops the window"
+    assert_clean(page)
+
+
+@pytest.mark.parametrize("mode", ["max", "avg"])
+def test_pooling_hover_shows_the_winner_or_the_mean(server, page, tmp_path, mode):
+    """Hovering a pooled cell shows pool2d's number; max pooling outlines max_pool_winners'
+    winner, padding included (it never wins)."""
+    label = {"max": "Max+pooling", "avg": "Average+pooling"}[mode]
+    query = f"?pool.kh=3&pool.kw=3&pool.ph=1&pool.pw=1&pool.mode={label}"
+    root = open_linked(page, server, tmp_path, query, page="pooling")
+    root.scroll_into_view_if_needed()
+    image = PHOTO.astype(np.float32) / 255
+    expected = pool2d(image, 3, stride=2, padding=1, mode=mode)
+    _, rows, cols = max_pool_winners(image, 3, stride=2, padding=1)
+    cells = [
+        (0, 0),
+        *zip(
+            RNG.integers(0, expected.shape[0], 11),
+            RNG.integers(0, expected.shape[1], 11),
+            strict=True,
+        ),
+    ]
+    for row, col in cells:
+        page.mouse.move(*point_at(page, row, col, expected.shape))
+        state = shown(root)
+        assert (int(state["row"]), int(state["col"])) == (row, col)
+        assert float(state["value"]) == pytest.approx(float(expected[row, col]), abs=1e-6)
+        if mode == "max":
+            assert state["winner"] == f"{rows[row, col]},{cols[row, col]}"
+    screenshot(page, f"linked-pooling-{mode}")
     assert_clean(page)

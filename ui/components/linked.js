@@ -113,6 +113,7 @@ class Picture {
     this.node.append(this.img);
     this.rows = rows;
     this.cols = cols;
+    this.node.style.setProperty("--lv-aspect", String(cols / rows));
     this.boxes = [];
   }
 
@@ -568,7 +569,9 @@ class PoolView {
     const colour = scale(d.stops, d.limits[0], d.limits[1]);
     this.table.fill(cells, colour, isMax ? cells.map((_, i) => i === best) : null);
     if (isMax && best >= 0) {
-      this.input.place(this.winner, r * sh + Math.floor(best / kw), c * sw + (best % kw), 1, 1);
+      const [wy, wx] = [Math.floor(best / kw), best % kw];
+      this.input.place(this.winner, r * sh + wy, c * sw + wx, 1, 1);
+      this.root.dataset.winner = `${top + wy},${left + wx}`;
     } else {
       this.winner.hidden = true;
     }
