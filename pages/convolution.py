@@ -109,40 +109,41 @@ if settings.relu:
     out = np.maximum(out, 0)
 
 used = tuple(conv.reached(height, width, kernel.shape[-2:], settings))
-padded = views.padded_picture(picked.key, image, settings.padding, settings.padding_mode, used)
-channels_text = f"{image.shape[0]} × " if colour else ""
+padded = conv.padded_floats(picked.key, image, settings.padding, settings.padding_mode)
+padded_shape = padded.shape[-2:]
 marks = [
     name
     for name, present in (
         ("orange: padding", any(settings.padding)),
-        ("purple: never reached", used != (padded.shape[0], padded.shape[1])),
+        ("purple: never reached", used != padded_shape),
     )
     if present
 ]
 cmap = st.session_state.get("conv.cmap", "RdBu_r")
-shown = conv.output_picture(out, cmap)
-small = views.fit(shown.picture, enlarge=False)[0]
+out_key = (picked.key, kernel.tobytes(), kernel.shape, settings)
+picture, legend, limits = conv.output_png(out_key, out, cmap)
+channels_text = f"{image.shape[0]} × " if colour else ""
 with linked_view:
     linked.conv_view(
         "conv.linked",
-        padded=conv.padded_values(picked.key, image, settings.padding, settings.padding_mode),
-        padded_rgb=views.fit(padded, enlarge=False)[0],
+        padded=padded,
+        input_png=conv.input_png(picked.key, image, settings.padding, settings.padding_mode, used),
         kernel=kernel,
-        output=out,
-        output_rgb=small,
+        output_shape=out.shape,
+        output_png=picture,
         stride=settings.stride,
         dilation=settings.dilation,
         padding=settings.padding,
         bias=settings.bias,
         relu=settings.relu,
         cmap=cmap,
-        limits=shown.limits,
+        limits=limits,
         captions={
-            "input": f"{views.shape_text(image)} → {channels_text}{padded.shape[0]} × "
-            f"{padded.shape[1]}" + (f" ({', '.join(marks)})" if marks else ""),
+            "input": f"{views.shape_text(image)} → {channels_text}{padded_shape[0]} × "
+            f"{padded_shape[1]}" + (f" ({', '.join(marks)})" if marks else ""),
             "kernel": f"{views.shape_text(kernel)}"
             + (": the red slice; all three are in section 1" if kernel.ndim == 3 else ""),
-            "output": f"{views.shape_text(out)}. {shown.legend}",
+            "output": f"{views.shape_text(out)}. {legend}",
         },
     )
     st.markdown(
@@ -191,7 +192,10 @@ if compare.open:  # closed boxes cost the server nothing: their content runs whe
         else:
             x, y = st.columns(2)
             views.show(
-                x, small, caption=f"Your kernel: output {views.shape_text(out)}", sharp="conv-yours"
+                x,
+                picture.data,
+                caption=f"Your kernel: output {views.shape_text(out)}",
+                sharp="conv-yours",
             )
             views.show(
                 y,
@@ -223,7 +227,7 @@ with st.expander("The same in PyTorch, and downloads"):
     )
     d2.download_button(
         "Output as PNG (the picture)",
-        partial(cache.png_of, shown.picture),
+        partial(lambda: cache.png_of(conv.output_picture(out, cmap).picture)),
         "output.png",
         mime="image/png",
         key="conv.png",

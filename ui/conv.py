@@ -11,7 +11,7 @@ from cnnviz import PADDING_MODES, pad2d, same_padding
 from cnnviz.grids import grid_html
 from cnnviz.plotting import image_to_rgb
 from cnnviz.shapes import leftover, size_formula
-from ui import cache, views
+from ui import cache, linked, views
 
 MODE_TEXT = {
     "zeros": "adds a frame of 0s (black).",
@@ -294,7 +294,24 @@ def learned_kernels() -> dict[str, np.ndarray | None]:
     return found
 
 
-@st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
-def padded_values(key: str, _image: np.ndarray, padding, mode: str) -> np.ndarray:
+# Shared by the class and never copied (st.cache_resource): the values are read-only bytes.
+@st.cache_resource(max_entries=24, ttl=3600, show_spinner=False)
+def padded_floats(key: str, _image: np.ndarray, padding, mode: str) -> linked.Floats:
     """The padded working image named by ``key``: the numbers the browser explains."""
-    return pad2d(_image, padding, mode=mode)
+    return linked.Floats.of(pad2d(_image, padding, mode=mode))
+
+
+@st.cache_resource(max_entries=24, ttl=3600, show_spinner=False)
+def input_png(key: str, _image: np.ndarray, padding, mode: str, used) -> linked.Png:
+    """The padded input tinted (orange padding, purple never reached), shrunk to display."""
+    rgb = views.padded_picture(key, _image, padding, mode, used)
+    return linked.Png.of(views.fit(rgb, enlarge=False, largest=linked.LARGEST)[0])
+
+
+@st.cache_resource(max_entries=48, ttl=3600, show_spinner=False)
+def output_png(key: tuple, _out: np.ndarray, cmap: str) -> tuple[linked.Png, str, tuple | None]:
+    """The output named by ``key`` (picture, kernel, settings) as the browser draws it, its
+    legend and its colour scale."""
+    shown = output_picture(_out, cmap)
+    picture = views.fit(shown.picture, enlarge=False, largest=linked.LARGEST)[0]
+    return linked.Png.of(picture), shown.legend, shown.limits

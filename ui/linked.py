@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import streamlit as st
 from streamlit import runtime
 
+from cnnviz.images import to_png_bytes
 from cnnviz.plotting import colour_table
-from ui import views
 
 HERE = Path(__file__).parent / "components"
 _linked = st.components.v2.component(
@@ -27,6 +28,8 @@ _linked = st.components.v2.component(
     css=(HERE / "linked.css").read_text(),
 )
 STOPS = 11  # colour-scale stops sent to the browser; it interpolates between them
+LARGEST = 512  # pixels: the longest side of a picture the linked views draw (26rem, or 34 in
+# projector mode); the numbers always come at full size
 
 
 def stops(cmap: str) -> list[str]:
@@ -50,20 +53,51 @@ def _url(data: bytes, mimetype: str, digest: str, slot: str) -> str:
     return url.lstrip("/")
 
 
+def _digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+@dataclass(frozen=True)
+class Floats:
+    """Exact numbers as the browser reads them: little-endian float32, C order."""
+
+    data: bytes
+    digest: str  # names the content
+    shape: tuple[int, ...]
+
+    @classmethod
+    def of(cls, values: np.ndarray) -> Floats:
+        data = np.ascontiguousarray(values, dtype="<f4").tobytes()
+        return cls(data, _digest(data), tuple(values.shape))
+
+    def url(self, slot: str) -> str:
+        return _url(self.data, "application/octet-stream", self.digest, slot)
+
+
+@dataclass(frozen=True)
+class Png:
+    """A display picture as PNG bytes."""
+
+    data: bytes
+    digest: str  # names the content
+
+    @classmethod
+    def of(cls, rgb: np.ndarray) -> Png:
+        data = to_png_bytes(np.ascontiguousarray(rgb), compression=1)  # quick, lossless
+        return cls(data, _digest(data))
+
+    def url(self, slot: str) -> str:
+        return _url(self.data, "image/png", self.digest, slot)
+
+
 def png_url(rgb: np.ndarray, slot: str) -> str:
     """A display picture ``(H, W, 3)`` uint8, as a PNG URL."""
-    data = views.png_bytes(rgb)
-    return _url(data, "image/png", hashlib.blake2b(data, digest_size=16).hexdigest(), slot)
+    return Png.of(rgb).url(slot)
 
 
 def floats_url(values: np.ndarray, slot: str) -> str:
-    """The exact numbers of ``values`` (any shape, C order) as little-endian float32."""
-    data = np.ascontiguousarray(values, dtype="<f4").tobytes()
-    return _url(data, "application/octet-stream", _digest(data), slot)
-
-
-def _digest(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+    """The exact numbers of ``values`` (any shape) as a float32 file's URL."""
+    return Floats.of(values).url(slot)
 
 
 def _mount(key: str, data: dict, label: str) -> None:
@@ -80,11 +114,11 @@ def _planes(array: np.ndarray) -> np.ndarray:
 def conv_view(
     key: str,
     *,
-    padded: np.ndarray,
-    padded_rgb: np.ndarray,
+    padded: Floats,
+    input_png: Png,
     kernel: np.ndarray,
-    output: np.ndarray,
-    output_rgb: np.ndarray,
+    output_shape: tuple[int, ...],
+    output_png: Png,
     stride: tuple[int, int],
     dilation: tuple[int, int],
     padding: tuple[int, int, int, int],
@@ -98,19 +132,16 @@ def conv_view(
 
     ``padded`` is the padded input the output was computed from, ``(H, W)`` or ``(C, H, W)``;
     ``kernel`` ``(kh, kw)`` (one kernel on every channel) or ``(C, kh, kw)`` (summed over
-    channels); ``output`` ``(H', W')`` or ``(C, H', W')``; the two pictures are only what the
-    browser draws (shrunk for large maps), never what the numbers say.
+    channels); ``output_shape`` ``(H', W')`` or ``(C, H', W')``; the two pictures are only
+    what the browser draws (shrunk for large maps), never what the numbers say.
     """
     weights = _planes(np.asarray(kernel, np.float32))
-    out = _planes(output)
+    planes = padded.shape if len(padded.shape) == 3 else (1, *padded.shape)
     data = {
         "kind": "conv",
-        "padded": {
-            "url": floats_url(_planes(padded), f"{key}.padded"),
-            "shape": _planes(padded).shape,
-        },
+        "padded": {"url": padded.url(f"{key}.padded"), "shape": planes},
         "input": {
-            "url": png_url(padded_rgb, f"{key}.input"),
+            "url": input_png.url(f"{key}.input"),
             "alt": captions["input"],
             "title": "Input (padded)",
             "caption": captions["input"],
@@ -123,8 +154,8 @@ def conv_view(
             "caption": captions["kernel"],
         },
         "output": {
-            "url": png_url(output_rgb, f"{key}.output"),
-            "shape": out.shape,
+            "url": output_png.url(f"{key}.output"),
+            "shape": output_shape if len(output_shape) == 3 else (1, *output_shape),
             "alt": captions["output"],
             "title": "Output",
             "caption": captions["output"],

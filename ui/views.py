@@ -19,7 +19,9 @@ PADDING_TINT = np.array([255, 140, 0], np.float32)  # orange
 LEFTOVER_TINT = np.array([150, 80, 200], np.float32)  # purple
 
 
-def fit(rgb: np.ndarray, *, enlarge: bool = True) -> tuple[np.ndarray, float]:
+def fit(
+    rgb: np.ndarray, *, enlarge: bool = True, largest: int = DISPLAY_MAX
+) -> tuple[np.ndarray, float]:
     """Scale ``(H, W, 3)`` for display; returns the picture and its scale factor.
 
     ``enlarge=False`` leaves small pictures small: shown with ``show(..., sharp=name)`` or
@@ -28,8 +30,8 @@ def fit(rgb: np.ndarray, *, enlarge: bool = True) -> tuple[np.ndarray, float]:
     """
     h, w = rgb.shape[:2]
     side = max(h, w)
-    if side > DISPLAY_MAX:
-        scale = DISPLAY_MAX / side
+    if side > largest:
+        scale = largest / side
         size = (max(1, round(w * scale)), max(1, round(h * scale)))
         return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), scale
     factor = max(1, DISPLAY_MIN // side) if enlarge else 1
