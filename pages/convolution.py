@@ -30,7 +30,7 @@ picked = picture_or_stop()
 image = picked.pixels
 colour = image.ndim == 3
 
-controls, view = st.columns([1, 3], gap="medium")
+controls, view = st.columns([1.2, 3], gap="medium")
 with controls:
     summed = (
         colour
