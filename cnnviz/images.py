@@ -21,6 +21,11 @@ from PIL import ExifTags, Image, ImageChops, ImageOps, UnidentifiedImageError
 
 MAX_BYTES = 25 * 1024 * 1024  # mirrored by server.maxUploadSize = 25 in .streamlit/config.toml
 MAX_PIXELS = 40_000_000  # a 48-megapixel phone photo is refused; 12 and 24 MP ones pass
+# The most pixels a lesson works on (a projector shows 1920 x 1080, about 2 million); larger
+# pictures are shrunk. `python bench/memory.py --work-mp N`: a Convolution setting change at
+# "full" took a median 0.2 s at 1 and 2 MP, 0.4 s at 3 and 4 MP, and the server's memory for
+# the page (cache, media sent to the browser) doubles from 2 to 4 MP.
+MAX_WORK_PIXELS = 2_000_000
 MAX_SIDE = 100_000  # a 1 x 100000 strip is accepted; the pages explain 1-pixel sides
 LUMA_WEIGHTS = (0.299, 0.587, 0.114)  # ITU-R BT.601, the weights of Pillow's convert("L")
 
@@ -40,6 +45,12 @@ class DecodedImage:
     format: str  # what the bytes are ("PNG", "JPEG", "WebP", ...), never the file name's claim
     original_size: tuple[int, int]  # (width, height) as stored, before EXIF rotation
     notes: tuple[str, ...] = ()  # plain sentences about what was done to the picture
+
+    @property
+    def shrunk(self) -> bool:
+        """True when ``decode_image(work_pixels=...)`` made the picture smaller than stored."""
+        height, width = self.pixels.shape[-2:]
+        return height * width < self.original_size[0] * self.original_size[1]
 
 
 # --- recognising the bytes ------------------------------------------------------------------
@@ -224,13 +235,20 @@ def _bomb_message(error: Exception, max_pixels: int) -> str:
 
 
 def decode_image(
-    data: bytes, *, max_pixels: int = MAX_PIXELS, max_bytes: int = MAX_BYTES
+    data: bytes,
+    *,
+    max_pixels: int = MAX_PIXELS,
+    max_bytes: int = MAX_BYTES,
+    work_pixels: int | None = None,
 ) -> DecodedImage:
     """Decode an uploaded file into float32 pixels in [0, 1], or raise ``ImageError``.
 
     Returns ``(H, W)`` pixels for grey sources (1, L, LA, I;16, I, F, grey palettes) and
     ``(3, H, W)`` for colour ones. Transparency is placed on white, EXIF orientation is
     applied, animations and multi-page files give their first frame; ``notes`` says so.
+    A picture with more than ``work_pixels`` pixels (None: no limit) comes out shrunk to
+    ``work_size`` by area averaging, and never exists at full size as floats: a 40 MP photo
+    would be 480 MB of them.
     """
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"decode_image takes the file's bytes, got {type(data).__name__}")
@@ -252,7 +270,7 @@ def decode_image(
     if declared is not None:
         _check_size(*declared, max_pixels)
     try:
-        return _decode_with_pillow(data, fmt, max_pixels)
+        return _decode_with_pillow(data, fmt, max_pixels, work_pixels)
     except ImageError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
@@ -261,7 +279,9 @@ def decode_image(
         raise ImageError(_failure_message(error, fmt)) from error
 
 
-def _decode_with_pillow(data: bytes, fmt: str, max_pixels: int) -> DecodedImage:
+def _decode_with_pillow(
+    data: bytes, fmt: str, max_pixels: int, work_pixels: int | None
+) -> DecodedImage:
     """Open with only the sniffed format's plugin, check the size, then decode the first frame."""
     notes: list[str] = []
     # catch_warnings is process-wide, so a concurrent session may reset the filter: the size
@@ -273,11 +293,42 @@ def _decode_with_pillow(data: bytes, fmt: str, max_pixels: int) -> DecodedImage:
             original_size = im.size
             _check_size(*original_size, max_pixels)
             notes += _frame_notes(im)
+            if work_pixels is not None and fmt == "JPEG":
+                # JPEG can decode at 1/2, 1/4 or 1/8 scale directly: no larger than needed.
+                im.draft(im.mode, work_size(original_size, work_pixels))
             orientation = _load_with_orientation(im)
             notes += _apply_orientation(im, orientation, caught)
-            pixels, more = _to_array(im)
+            target = None if work_pixels is None else work_size(im.size, work_pixels)
+            pixels, more = _to_array(_shrunk_8bit(im, target))
+    if target is not None and pixels.shape[-2:] != target[::-1]:
+        pixels = _resize_area(pixels, target)
     pixels.flags.writeable = False
     return DecodedImage(pixels, fmt, original_size, tuple(notes + more))
+
+
+def work_size(size: tuple[int, int], max_pixels: int) -> tuple[int, int]:
+    """``(width, height)`` scaled down, aspect kept, to at most ``max_pixels`` pixels."""
+    width, height = size
+    if width * height <= max_pixels:
+        return width, height
+    scale = math.sqrt(max_pixels / (width * height))
+    return max(1, math.floor(width * scale)), max(1, math.floor(height * scale))
+
+
+def _shrunk_8bit(im: Image.Image, target: tuple[int, int] | None) -> Image.Image:
+    """Plain grey or RGB pictures are area-averaged to ``target`` while still 8-bit (a
+    quarter of the memory of floats): Pillow averages whole blocks, OpenCV the rest. Other
+    modes are left for ``_resize_area`` after the conversion (transparency, palettes and
+    16-bit values average correctly only as floats)."""
+    if target is None or im.size == target or im.mode not in ("L", "RGB"):
+        return im
+    if im.has_transparency_data:
+        return im
+    factor = min(im.size[0] // target[0], im.size[1] // target[1])
+    blocks = im.reduce(factor) if factor > 1 else im
+    if blocks.size == target:
+        return blocks
+    return Image.fromarray(cv2.resize(np.asarray(blocks), target, interpolation=cv2.INTER_AREA))
 
 
 def _frame_notes(im: Image.Image) -> list[str]:
@@ -481,7 +532,11 @@ def downscale(pixels: np.ndarray, max_side: int) -> np.ndarray:
     if max(height, width) <= max_side:
         return pixels
     scale = max_side / max(height, width)
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))  # cv2 wants (w, h)
+    return _resize_area(pixels, (max(1, round(width * scale)), max(1, round(height * scale))))
+
+
+def _resize_area(pixels: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``(H, W)`` or ``(3, H, W)`` float32 resized to ``size`` = (width, height) by area."""
     planes = pixels if pixels.ndim == 2 else np.moveaxis(pixels, 0, -1)  # (H, W, 3)
     planes = np.ascontiguousarray(planes, dtype=np.float32)
     small = cv2.resize(planes, size, interpolation=cv2.INTER_AREA)

@@ -26,6 +26,7 @@ from cnnviz.images import (
     to_grayscale,
     to_png_bytes,
     to_uint8,
+    work_size,
 )
 from tests.hostile.make_corpus import encode, make_corpus, upright_card
 
@@ -154,6 +155,78 @@ def test_limits_can_be_lowered_per_call():
         decode_image(png, max_pixels=500)
     with pytest.raises(ImageError, match="is 1.1 MB; the limit is 1 MB"):
         decode_image(png + bytes(2**20), max_bytes=2**20)
+
+
+# --- work_pixels: huge pictures come out shrunk -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("size", "limit", "expected"),
+    [
+        ((8000, 5000), 2_000_000, (1788, 1118)),
+        ((5000, 8000), 2_000_000, (1118, 1788)),
+        ((100_000, 400), 2_000_000, (22360, 89)),
+        ((1000, 500), 2_000_000, (1000, 500)),
+        ((3, 1), 1, (1, 1)),
+    ],
+)
+def test_work_size_keeps_aspect_within_the_limit(size, limit, expected):
+    """The size is scaled down (never up) to at most ``limit`` pixels, aspect kept."""
+    assert work_size(size, limit) == expected
+    assert expected[0] * expected[1] <= max(limit, 1)
+
+
+@pytest.mark.parametrize("case", [c for c in CORPUS if c.expect == "ok"], ids=case_id)
+def test_work_pixels_shrinks_every_accepted_kind_like_downscale(case):
+    """Any accepted file decoded with a small work_pixels has at most that many pixels, the
+    same channels, notes and overall brightness as the full decode."""
+    full = decode_image(case.data)
+    height, width = full.pixels.shape[-2:]
+    limit = max(1, height * width // 5)
+    small = decode_image(case.data, work_pixels=limit)
+    expected = work_size((width, height), limit)
+    assert small.pixels.shape[-2:] == expected[::-1]
+    assert small.pixels.shape[:-2] == full.pixels.shape[:-2]
+    assert small.pixels.dtype == np.float32 and not small.pixels.flags.writeable
+    assert small.notes == full.notes and small.original_size == full.original_size
+    assert small.shrunk == (expected != (width, height)) and not full.shrunk
+    means = (p.mean(axis=(-2, -1)) for p in (small.pixels, full.pixels))
+    assert_allclose(*means, atol=0.03)  # the corpus photos are noise: compare averages
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "TIFF"])
+def test_work_pixels_matches_shrinking_the_full_decode(fmt):
+    """On a smooth 3000 x 2000 picture, decoding shrunk gives the full decode shrunk by area
+    afterwards, to 1/255 (JPEG: it decodes at a reduced scale, to 2/255 on average)."""
+    y, x = np.mgrid[0:2000, 0:3000]
+    rgb = np.stack([x / 3000 * 255, y / 2000 * 255, (x + y) % 256], axis=-1).astype(np.uint8)
+    data = encode(Image.fromarray(rgb), fmt)
+    full, small = decode_image(data), decode_image(data, work_pixels=600_000)
+    expected = images._resize_area(full.pixels, work_size((3000, 2000), 600_000))
+    assert small.pixels.shape == expected.shape == (3, 632, 948)
+    gap = np.abs(small.pixels - expected)
+    assert gap.mean() < (2 / 255 if fmt == "JPEG" else 1 / 255)
+
+
+def test_forty_megapixels_come_out_at_the_work_size_averaged():
+    """An 8000 x 5000 PNG, left half black and right half white, decodes at 2 MP to the same
+    halves (the boundary column is grey) without the 480 MB of floats of the full picture."""
+    values = np.zeros((5000, 8000), np.uint8)
+    values[:, 4000:] = 255
+    decoded = decode_image(
+        encode(Image.fromarray(values).convert("RGB"), "PNG"), work_pixels=2_000_000
+    )
+    assert decoded.pixels.shape == (3, 1118, 1788) and decoded.shrunk
+    assert decoded.original_size == (8000, 5000)
+    assert decoded.pixels[:, :, :893].max() == 0 and decoded.pixels[:, :, 895:].min() == 1
+
+
+def test_shrunk_jpeg_is_still_rotated_upright():
+    """EXIF orientation is applied to the shrunk picture as to the full one."""
+    upright = upright_card() / np.float32(255)
+    decoded = decode_image(BY_NAME["exif-6.jpg"].data, work_pixels=24 * 16)
+    assert decoded.pixels.shape == (16, 24)
+    assert_allclose(decoded.pixels, downscale(upright, 24), atol=0.06)
 
 
 def test_not_bytes_is_a_programming_error():
