@@ -14,7 +14,9 @@ import pandas as pd
 import streamlit as st
 
 from cnnviz import KERNELS, flip_kernel
-from ui import cache, views
+from cnnviz.mosaic import encode_png, feature_mosaic
+from cnnviz.plotting import mark_box
+from ui import views
 
 CHANNEL_NAMES = ("red", "green", "blue")
 
@@ -57,6 +59,7 @@ def _load_preset(p: str, channels: int) -> None:
     weights = KERNELS[st.session_state[f"{p}.preset"]].weights
     _set_base(p, np.repeat(weights[None], channels, axis=0))
     st.session_state[f"{p}.rows"], st.session_state[f"{p}.cols"] = weights.shape
+    st.session_state[f"{p}.loaded"] = "preset"
 
 
 def _edited(p: str) -> np.ndarray:
@@ -101,6 +104,19 @@ def _load_learned(p: str, channels: int, learned: dict[str, np.ndarray]) -> None
     index = min(st.session_state.get(f"{p}.learned", 0), len(kernels) - 1)
     _set_base(p, np.repeat(kernels[index][None], channels, axis=0))
     st.session_state[f"{p}.rows"], st.session_state[f"{p}.cols"] = kernels.shape[-2:]
+    st.session_state[f"{p}.loaded"] = "learned"
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _gallery(model: str, _kernels: np.ndarray, chosen: int) -> bytes:
+    """``model``'s first-layer kernels ``(C, kh, kw)`` as one PNG, ``chosen`` outlined gold."""
+    sheet = feature_mosaic(_kernels, columns=8, signed=True, scale=16)
+    top, left = sheet.tile_origin(chosen)
+    rows, cols = sheet.tile_h * sheet.scale, sheet.tile_w * sheet.scale
+    picture = mark_box(
+        sheet.picture, top - 4, left - 4, rows + 8, cols + 8, color=(255, 176, 0), thickness=4
+    )
+    return encode_png(picture)
 
 
 def _learned_picker(p: str, channels: int, learned: dict[str, np.ndarray]) -> None:
@@ -129,8 +145,10 @@ def _learned_picker(p: str, channels: int, learned: dict[str, np.ndarray]) -> No
     )
     views.show(
         st,
-        cache.png("kernel_gallery", kernels, chosen=index),
-        caption=f"The {len(kernels)} kernels the network's first layer learned by itself",
+        _gallery(model, kernels, index),
+        caption=f"The {len(kernels)} kernels the network's first layer learned by itself "
+        "(gold: the one in use)",
+        width="content",
     )
     st.caption("Nobody typed these numbers: training found them. Many look like edge finders.")
 
@@ -199,6 +217,9 @@ def kernel_matrix(
                 )
         if usable:
             _learned_picker(p, channels, usable)
+            opened = st.session_state.get(f"{p}.loaded") != "learned"
+            if opened and not st.query_params.get(f"{p}.kernel"):
+                _load_learned(p, channels, usable)  # a link opened on a learned kernel
         else:
             st.warning("No trained network could be loaded: start from a preset.")
             source = "preset"

@@ -301,3 +301,12 @@ def test_the_input_caption_names_only_the_marks_it_shows(page):
     assert linked_data(page)["input"]["caption"] == "12 × 10 → 12 × 10"
     page.segmented_control(key="conv.pad").set_value("same").run()
     assert linked_data(page)["input"]["caption"] == "12 × 10 → 14 × 12 (orange: padding)"
+
+
+def test_share_link_to_a_learned_kernel_opens_that_kernel():
+    """A link naming a learned kernel opens with that kernel's numbers, not the preset's."""
+    from cnnviz.weights import load_model
+
+    at = open_page(PAGE, {"conv.source": "A kernel the CNN learned", "conv.learned": "5"})
+    expected = load_model("fashion-mnist").conv1.weight[5, 0].detach().numpy()
+    assert linked_data(at)["kernel"]["values"] == pytest.approx(expected.ravel(), abs=1e-6)
