@@ -12,7 +12,6 @@ import matplotlib
 
 matplotlib.use("Agg")  # no screen on a server
 
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
@@ -111,82 +110,6 @@ def short_number(value: float, decimals: int) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def _grid(ax, values, *, cmap, limits, highlight=None, decimals=2, title="") -> None:
-    """Draw ``values`` ``(h, w)`` on ``ax`` as coloured cells with their numbers written in."""
-    h, w = values.shape
-    if limits is None:
-        m = symmetric_limit(values)
-        limits = (-m, m)
-    ax.imshow(values, cmap=cmap, vmin=limits[0], vmax=limits[1])
-    size = 14 if max(h, w) <= 5 else 10 if max(h, w) <= 9 else 7
-    norm = plt.Normalize(*limits)
-    for (i, j), v in np.ndenumerate(values):
-        shade = matplotlib.colormaps[cmap](norm(v))
-        dark = 0.299 * shade[0] + 0.587 * shade[1] + 0.114 * shade[2] < 0.5
-        ax.text(
-            j,
-            i,
-            short_number(v, decimals),
-            ha="center",
-            va="center",
-            fontsize=size,
-            color="white" if dark else "black",
-        )
-    if highlight is not None:
-        for i, j in zip(*np.nonzero(highlight), strict=True):
-            ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, lw=3, ec="#ffb000"))
-    ax.set_xticks(range(w))
-    ax.set_yticks(range(h))
-    ax.tick_params(labelsize=9)
-    if title:
-        ax.set_title(title, fontsize=12)
-
-
-def number_grid(
-    values: np.ndarray,
-    *,
-    title: str = "",
-    cmap: str = "RdBu_r",
-    highlight: np.ndarray | None = None,
-    limits: tuple[float, float] | None = None,
-    decimals: int = 2,
-    cell_inches: float = 0.55,
-) -> Figure:
-    """A heatmap of a small ``(h, w)`` array with each number written in its cell.
-
-    ``highlight`` is an optional boolean ``(h, w)`` mask drawn with a thick outline.
-    """
-    values = np.asarray(values, dtype=np.float64)
-    h, w = values.shape
-    fig = Figure(figsize=(max(2.2, w * cell_inches + 0.6), max(1.6, h * cell_inches + 0.6)))
-    _grid(
-        fig.add_subplot(),
-        values,
-        cmap=cmap,
-        limits=limits,
-        highlight=highlight,
-        decimals=decimals,
-        title=title,
-    )
-    fig.tight_layout()
-    return fig
-
-
-def colorbar(limits: tuple[float, float], *, cmap: str = "RdBu_r", label: str = "") -> Figure:
-    """A short horizontal colour scale with its numbers, to sit under a map."""
-    fig = Figure(figsize=(5, 0.9))
-    ax = fig.add_axes((0.05, 0.55, 0.9, 0.3))
-    ax.imshow(
-        np.linspace(0, 1, 256)[None], aspect="auto", cmap=cmap, extent=(limits[0], limits[1], 0, 1)
-    )
-    ax.set_yticks([])
-    ticks = np.linspace(limits[0], limits[1], 5)
-    ax.set_xticks(ticks, [f"{t:.3g}" for t in ticks], fontsize=9)
-    if label:
-        ax.set_xlabel(label, fontsize=10)
-    return fig
-
-
 MAX_WIDTH_PX = 1400  # wider pictures are shrunk again by the browser (and by Streamlit)
 
 
@@ -198,51 +121,3 @@ def figure_png(fig: Figure, dpi: int = 110) -> bytes:
     dpi = min(dpi, MAX_WIDTH_PX / fig.get_figwidth())
     fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
     return buffer.getvalue()
-
-
-def curves(
-    x: tuple[float, ...],
-    lines: dict[str, tuple[float, ...]],
-    *,
-    xlabel: str,
-    ylabel: str,
-    mark: float | None = None,
-) -> Figure:
-    """One line per entry of ``lines`` over ``x``, a legend naming them; ``mark``: a dashed x."""
-    fig = Figure(figsize=(5.5, 3.6))
-    ax = fig.add_subplot()
-    for (name, y), colour in zip(lines.items(), ("#1f6feb", "#e8710a", "#2da44e"), strict=False):
-        ax.plot(x, y, marker="o", lw=2.5, color=colour, label=name)
-    if mark is not None:
-        ax.axvline(mark, color="#555555", ls="--", lw=1)
-    ax.set_xlabel(xlabel, fontsize=12)
-    ax.set_ylabel(ylabel, fontsize=12)
-    ax.set_xticks(x)
-    ax.set_ylim(bottom=0)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=11)
-    ax.spines[["top", "right"]].set_visible(False)
-    return fig
-
-
-def kernel_gallery(
-    kernels: np.ndarray, *, chosen: int | None = None, cmap: str = "RdBu_r"
-) -> Figure:
-    """All ``(C, kh, kw)`` kernels as small heatmaps numbered 0..C-1, ``chosen`` outlined."""
-    count = len(kernels)
-    cols = min(8, count)
-    rows = -(-count // cols)
-    fig = Figure(figsize=(cols * 0.9, rows * 1.0))
-    limit = symmetric_limit(np.asarray(kernels))
-    for i, kernel in enumerate(kernels):
-        ax = fig.add_subplot(rows, cols, i + 1)
-        ax.imshow(kernel, cmap=cmap, vmin=-limit, vmax=limit)
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.set_title(str(i), fontsize=9, fontweight="bold" if i == chosen else "normal")
-        if i == chosen:
-            for side in ax.spines.values():
-                side.set_edgecolor("#ffb000")
-                side.set_linewidth(4)
-    fig.tight_layout(pad=0.3)
-    return fig

@@ -9,6 +9,7 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import KERNELS, correlate2d
+from cnnviz.charts import line_chart_svg
 from cnnviz.images import to_grayscale
 from cnnviz.invariance import DIRECTIONS, ShiftEffect, shift_effects
 from cnnviz.plotting import colorize, image_to_rgb
@@ -451,10 +452,8 @@ def shift_test(picked, kernel: str, s: PoolSettings) -> None:
         "pooled map": tuple(_finite(100 * x.pooled_change) for x in effects),
     }
     shifts = tuple(x.shift for x in effects)
-    chart_png = cache.png(
-        "curves", shifts, lines, xlabel="shift (pixels)", ylabel="change (%)", mark=k
-    )
-    views.show(chart, chart_png)
+    svg = line_chart_svg(shifts, lines, xlabel="shift (pixels)", ylabel="change (%)", mark=k)
+    chart.image(svg, width="stretch")  # SVG: the browser draws it, sharp at any size
 
 
 # --- 8. the question ---------------------------------------------------------------------------
