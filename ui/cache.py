@@ -1,7 +1,28 @@
-"""Cached wrappers around cnnviz: arrays are shared across users, keyed by small strings."""
+"""Cached wrappers around cnnviz, shared by every session of the server under one byte budget.
+
+``@budgeted("kind")`` caches a function's results in the server's one ``Budget``: least
+recently used entries go first when the bytes would exceed it, every entry expires after
+``TTL_SECONDS``, and a result larger than ``LARGEST_FRACTION`` of the budget is computed and
+handed back but not kept. As with ``st.cache_data``, parameters whose name starts with ``_``
+are left out of the key: the caller names their content in another argument. Results are
+shared, not copied: arrays come back read-only.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import hashlib
+import inspect
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from io import BytesIO
+
+import cachetools
 import numpy as np
 import streamlit as st
 
@@ -9,22 +30,210 @@ import cnnviz
 from cnnviz import images, samples
 from cnnviz.plotting import figure_png
 
+BUDGET_VARIABLE = "CNNVIZ_CACHE_MB"
+# 512 MB: with the server itself (about 700 MB once torch is loaded), a browser and the
+# system, a 4 GB laptop keeps room to spare.
+DEFAULT_MB = 512
+TTL_SECONDS = 3600  # a lesson: what nobody asked for since is computed again
+LARGEST_FRACTION = 1 / 8  # a bigger result is not kept: one student cannot empty the cache
 
-# Full-size pictures are big (a 12 MP photo is 144 MB as float32): keep few, for an hour.
-@st.cache_data(max_entries=8, ttl=3600, show_spinner=False)
+
+@dataclass(frozen=True)
+class Usage:
+    """What the shared cache holds now."""
+
+    bytes: int  # total size of the entries kept
+    budget: int  # the most bytes it keeps
+    largest: int  # results larger than this are not kept
+    entries: int  # how many results it keeps
+    by_kind: dict[str, int]  # bytes per ``budgeted(kind)``
+
+
+def sizeof(value) -> int:
+    """Bytes a cached value holds: arrays and bytes by their data, containers by their parts."""
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if isinstance(value, (bytes, bytearray, str)):
+        return len(value)
+    if isinstance(value, (tuple, list)):
+        return sum(sizeof(part) for part in value)
+    if isinstance(value, dict):
+        return sum(sizeof(part) for part in value.values())
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return sum(sizeof(getattr(value, field.name)) for field in dataclasses.fields(value))
+    return sys.getsizeof(value)
+
+
+class _Store(cachetools.TTLCache):
+    """LRU by bytes with a time to live; refuses entries above ``largest`` bytes."""
+
+    def __init__(self, budget: int, *, ttl: float, largest: int, timer: Callable[[], float]):
+        super().__init__(budget, ttl, timer=timer, getsizeof=sizeof)
+        self.largest = largest
+
+    def __setitem__(self, key, value):
+        if sizeof(value) > self.largest:
+            raise ValueError("value too large")  # cachetools.cached then returns it unkept
+        super().__setitem__(key, value)
+
+
+class Budget:
+    """One byte-bounded cache for many functions; thread-safe.
+
+    Two sessions asking for the same missing key compute it once: the second waits.
+    """
+
+    def __init__(
+        self,
+        budget: int,
+        *,
+        ttl: float = TTL_SECONDS,
+        largest_fraction: float = LARGEST_FRACTION,
+        timer: Callable[[], float] = time.monotonic,
+    ):
+        self.condition = threading.Condition()
+        self.store = _Store(budget, ttl=ttl, largest=int(budget * largest_fraction), timer=timer)
+        self._cached = cachetools.cached(
+            self.store, key=_first, lock=self.condition, condition=self.condition
+        )(_compute)
+
+    def get(self, key: tuple, function: Callable, args: tuple, kwargs: dict):
+        """``function(*args, **kwargs)``, kept under ``key`` (its first item is the kind)."""
+        return self._cached(key, function, *args, **kwargs)
+
+    def usage(self) -> Usage:
+        """Bytes and entries kept now (expired entries dropped first)."""
+        with self.condition:
+            self.store.expire()
+            by_kind: dict[str, int] = {}
+            for key, value in self.store.items():
+                by_kind[key[0]] = by_kind.get(key[0], 0) + sizeof(value)
+            return Usage(
+                int(self.store.currsize),
+                int(self.store.maxsize),
+                self.store.largest,
+                len(self.store),
+                by_kind,
+            )
+
+    def clear(self) -> None:
+        """Forget every entry."""
+        with self.condition:
+            self.store.clear()
+
+
+def _first(key, /, *_, **__):
+    return key
+
+
+def _compute(key, function, /, *args, **kwargs):
+    return _frozen(function(*args, **kwargs))
+
+
+def _key(signature: inspect.Signature, args: tuple, kwargs: dict) -> tuple:
+    """The arguments not starting with ``_``, by name, made hashable by content."""
+    bound = signature.bind(*args, **kwargs)
+    bound.apply_defaults()
+    return tuple(
+        (name, _part(value)) for name, value in bound.arguments.items() if not name.startswith("_")
+    )
+
+
+def _part(value):
+    """A hashable stand-in for one argument: arrays and bytes by a digest of their content."""
+    if isinstance(value, np.ndarray):
+        data = np.ascontiguousarray(value)
+        digest = hashlib.blake2b(data.data, digest_size=16).hexdigest()
+        return ("array", data.shape, data.dtype.str, digest)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return ("bytes", hashlib.blake2b(value, digest_size=16).hexdigest())
+    if isinstance(value, (tuple, list)):
+        return tuple(_part(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _part(v)) for k, v in value.items()))
+    if isinstance(value, np.generic):
+        return value.item()
+    try:
+        hash(value)
+    except TypeError:
+        raise TypeError(
+            f"a cached function got a {type(value).__name__}, which cannot be a cache key: "
+            "name it with a leading underscore and pass a key for its content"
+        ) from None
+    return value
+
+
+def _frozen(value):
+    """Make shared arrays read-only, so no session can change another's result."""
+    if isinstance(value, np.ndarray):
+        value.flags.writeable = False
+    elif isinstance(value, (tuple, list)):
+        for part in value:
+            _frozen(part)
+    return value
+
+
+def budget_bytes() -> int:
+    """The budget from ``$CNNVIZ_CACHE_MB`` (megabytes), else ``DEFAULT_MB``."""
+    text = os.environ.get(BUDGET_VARIABLE, "").strip()
+    if not text:
+        return DEFAULT_MB * 2**20
+    try:
+        megabytes = float(text)
+    except ValueError:
+        megabytes = -1
+    if megabytes < 1:
+        raise ValueError(
+            f"{BUDGET_VARIABLE} must be a number of megabytes (1 or more), got {text!r}"
+        )
+    return int(megabytes * 2**20)
+
+
+@st.cache_resource(show_spinner=False)
+def shared() -> Budget:
+    """The server's one cache, shared by all its sessions."""
+    return Budget(budget_bytes())
+
+
+def budgeted(kind: str) -> Callable[[Callable], Callable]:
+    """Decorator: cache results in the server's shared budget, counted under ``kind``."""
+
+    def decorate(function: Callable) -> Callable:
+        signature = inspect.signature(function)
+        name = f"{function.__module__}.{function.__qualname__}"
+
+        @functools.wraps(function)
+        def cached(*args, **kwargs):
+            key = (kind, name, _key(signature, args, kwargs))
+            return shared().get(key, function, args, kwargs)
+
+        return cached
+
+    return decorate
+
+
+def usage() -> Usage:
+    """What the server's shared cache holds now."""
+    return shared().usage()
+
+
+# --- the app's cached functions ---------------------------------------------------------------
+
+
+@budgeted("decode")
 def decode(digest: str, _data: bytes) -> images.DecodedImage:
     """Decode image bytes once per content (``digest`` is their sha256)."""
     return images.decode_image(_data)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@budgeted("sample")
 def sample(name: str) -> np.ndarray:
     """A sample image from the gallery: photos at full size, patterns at 256 pixels."""
     photo = samples.SAMPLES[name].kind == "photo"
     return samples.load_sample(name, size=4096 if photo else 256)
 
 
-@st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
+@budgeted("prepared")
 def prepared(key: str, _pixels: np.ndarray, colour: bool, max_side: int | None) -> np.ndarray:
     """The working image: colour or grey, at most ``max_side`` pixels (None: full size)."""
     pixels = _pixels if colour else images.to_grayscale(_pixels)
@@ -35,17 +244,15 @@ def prepared(key: str, _pixels: np.ndarray, colour: bool, max_side: int | None) 
 
 def correlate(key: str, image: np.ndarray, kernel: np.ndarray, **options) -> np.ndarray:
     """``cnnviz.correlate2d`` on the working image named by ``key``, cached."""
-    kernel = np.ascontiguousarray(kernel, dtype=np.float32)
-    return _correlate(key, image, kernel.tobytes(), kernel.shape, **options)
+    return _correlate(key, image, np.ascontiguousarray(kernel, dtype=np.float32), **options)
 
 
-@st.cache_data(max_entries=128, show_spinner=False)
-def _correlate(key: str, _image: np.ndarray, kernel: bytes, shape: tuple, **options) -> np.ndarray:
-    weights = np.frombuffer(kernel, dtype=np.float32).reshape(shape)
-    return cnnviz.correlate2d(_image, weights, **options)
+@budgeted("correlate")
+def _correlate(key: str, _image: np.ndarray, kernel: np.ndarray, **options) -> np.ndarray:
+    return cnnviz.correlate2d(_image, kernel, **options)
 
 
-@st.cache_data(max_entries=128, show_spinner=False)
+@budgeted("pool")
 def pool(key: str, _image: np.ndarray, size, **options) -> np.ndarray:
     """``cnnviz.pool2d`` on the working image named by ``key``."""
     return cnnviz.pool2d(_image, size, **options)
@@ -53,8 +260,6 @@ def pool(key: str, _image: np.ndarray, size, **options) -> np.ndarray:
 
 def npy_of(array: np.ndarray) -> bytes:
     """The exact numbers of ``array`` as a ``.npy`` file, for downloads."""
-    from io import BytesIO
-
     buffer = BytesIO()
     np.save(buffer, array)
     return buffer.getvalue()
@@ -62,12 +267,10 @@ def npy_of(array: np.ndarray) -> bytes:
 
 def png_of(rgb: np.ndarray) -> bytes:
     """PNG bytes of a uint8 picture, for downloads."""
-    from cnnviz.images import to_png_bytes
-
-    return to_png_bytes(rgb)
+    return images.to_png_bytes(rgb)
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
+@budgeted("figure")
 def png(builder: str, *args, **kwargs) -> bytes:
     """Render ``cnnviz.plotting.<builder>(*args, **kwargs)`` to PNG once per arguments."""
     from cnnviz import plotting

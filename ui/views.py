@@ -6,11 +6,11 @@ import hashlib
 
 import cv2
 import numpy as np
-import streamlit as st
 
 from cnnviz import pad2d
 from cnnviz.images import to_png_bytes
 from cnnviz.plotting import colorize, image_to_rgb, mark_box, symmetric_limit
+from ui.cache import budgeted
 from ui.theme import SHARP_PREFIX
 
 DISPLAY_MAX = 720  # pixels: larger maps are shrunk for the browser, never for the maths
@@ -49,7 +49,7 @@ def png_bytes(rgb: np.ndarray) -> bytes:
     return _encoded(f"{digest}:{pixels.shape}:{pixels.dtype}", pixels)
 
 
-@st.cache_data(max_entries=128, ttl=3600, show_spinner=False)
+@budgeted("png")
 def _encoded(digest: str, _pixels: np.ndarray) -> bytes:
     return to_png_bytes(_pixels, compression=1)  # quick: it is encoded while a student waits
 
@@ -77,7 +77,7 @@ def _tint(rgb: np.ndarray, mask: np.ndarray, colour: np.ndarray) -> None:
     rgb[mask] = (0.45 * rgb[mask] + 0.55 * colour).astype(np.uint8)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@budgeted("picture")
 def padded_picture(key: str, _image: np.ndarray, padding, mode, used: tuple[int, int]):
     """The padded input as RGB with padding tinted orange and unreached pixels purple."""
     padded = pad2d(_image, padding, mode=mode)

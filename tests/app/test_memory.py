@@ -1,0 +1,149 @@
+"""Bounded memory: the server's one byte-budgeted cache."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+import cnnviz
+from cnnviz import images
+from tests.app.conftest import open_page
+from ui import cache
+from ui.cache import Budget
+
+KB = 1024
+
+
+class Clock:
+    """A timer the test moves by hand."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def kept(budget: Budget, name: str, nbytes: int, calls: list[str]) -> np.ndarray:
+    """Ask ``budget`` for an ``nbytes`` array named ``name``; ``calls`` records computations."""
+
+    def compute():
+        calls.append(name)
+        return np.zeros(nbytes, np.uint8)
+
+    return budget.get(("test", name), compute, (), {})
+
+
+def test_least_recently_used_goes_first_when_the_bytes_would_not_fit():
+    """Three 400-byte results in a 1000-byte budget: the one used longest ago is dropped."""
+    budget, calls = Budget(1000, largest_fraction=1), []
+    kept(budget, "a", 400, calls)
+    kept(budget, "b", 400, calls)
+    kept(budget, "a", 400, calls)  # a is now the most recent
+    kept(budget, "c", 400, calls)  # b goes
+    assert budget.usage().bytes == 800 and budget.usage().entries == 2
+    kept(budget, "a", 400, calls)
+    kept(budget, "b", 400, calls)
+    assert calls == ["a", "b", "c", "b"]
+
+
+def test_entries_expire_after_their_time_to_live():
+    """A result older than the TTL is computed again; a younger one is not."""
+    clock, calls = Clock(), []
+    budget = Budget(10 * KB, ttl=60, timer=clock)
+    kept(budget, "a", KB, calls)
+    clock.now = 59
+    kept(budget, "a", KB, calls)
+    assert calls == ["a"]
+    clock.now = 61
+    assert budget.usage().bytes == 0  # expired entries do not count
+    kept(budget, "a", KB, calls)
+    assert calls == ["a", "a"]
+
+
+def test_a_result_larger_than_the_fraction_is_returned_but_not_kept():
+    """With a quarter of 1000 bytes as the limit, a 300-byte result is computed every time."""
+    budget, calls = Budget(1000, largest_fraction=0.25), []
+    assert kept(budget, "big", 300, calls).nbytes == 300
+    assert kept(budget, "big", 300, calls).nbytes == 300
+    kept(budget, "small", 200, calls)
+    kept(budget, "small", 200, calls)
+    assert calls == ["big", "big", "small"]
+    assert budget.usage().bytes == 200 and budget.usage().largest == 250
+
+
+def test_sizes_count_arrays_bytes_and_dataclasses_by_their_data():
+    """A decoded picture weighs its pixels; tuples weigh their parts."""
+    pixels = np.zeros((3, 10, 20), np.float32)
+    decoded = images.DecodedImage(pixels, "PNG", (20, 10), ("a note.",))
+    assert 2400 <= cache.sizeof(decoded) < 2600
+    assert cache.sizeof((pixels, b"12345")) == 2405
+
+
+def test_one_computation_when_two_sessions_ask_at_once():
+    """A second thread asking for a key being computed waits for it instead of computing."""
+    budget, calls, started, release = Budget(10 * KB), [], threading.Event(), threading.Event()
+
+    def slow():
+        calls.append("slow")
+        started.set()
+        release.wait(5)
+        return np.ones(10)
+
+    results = []
+    first = threading.Thread(target=lambda: results.append(budget.get(("t", 1), slow, (), {})))
+    first.start()
+    started.wait(5)
+    second = threading.Thread(target=lambda: results.append(budget.get(("t", 1), slow, (), {})))
+    second.start()
+    release.set()
+    first.join(5)
+    second.join(5)
+    assert calls == ["slow"] and len(results) == 2 and results[0] is results[1]
+
+
+def test_keys_come_from_content_and_results_are_read_only():
+    """Equal arrays hit the same entry; arguments starting with _ are not part of the key;
+    a shared result cannot be changed by one session for the others."""
+    cache.shared.clear()
+    calls = []
+
+    @cache.budgeted("test")
+    def total(values: np.ndarray, _note: str, scale: float = 1.0) -> np.ndarray:
+        calls.append(_note)
+        return values * scale
+
+    first = total(np.arange(4.0), "first")
+    again = total(np.arange(4.0), "second", scale=1.0)
+    other = total(np.arange(4.0), "third", 2.0)
+    assert calls == ["first", "third"] and again is first and other[1] == 2
+    with pytest.raises(ValueError, match="read-only"):
+        first[0] = 5
+    assert cache.usage().by_kind["test"] == 2 * 32
+    cache.shared.clear()
+
+
+def test_budget_comes_from_the_environment(monkeypatch):
+    """CNNVIZ_CACHE_MB sets the budget; an unusable value fails naming the variable."""
+    monkeypatch.setenv("CNNVIZ_CACHE_MB", "64")
+    assert cache.budget_bytes() == 64 * 2**20
+    monkeypatch.delenv("CNNVIZ_CACHE_MB")
+    assert cache.budget_bytes() == cache.DEFAULT_MB * 2**20
+    monkeypatch.setenv("CNNVIZ_CACHE_MB", "lots")
+    with pytest.raises(ValueError, match="CNNVIZ_CACHE_MB"):
+        cache.budget_bytes()
+
+
+def test_two_sessions_share_one_cache(monkeypatch):
+    """A second student opening the same page on the same picture computes no convolution."""
+    cache.shared.clear()
+    calls = []
+    real = cnnviz.correlate2d
+    monkeypatch.setattr(cnnviz, "correlate2d", lambda *a, **k: calls.append(1) or real(*a, **k))
+    open_page("pages/convolution.py")
+    first, held = len(calls), cache.usage()
+    open_page("pages/convolution.py")
+    assert first >= 1 and len(calls) == first
+    assert cache.usage().bytes == held.bytes > 0
