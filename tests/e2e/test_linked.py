@@ -92,6 +92,10 @@ def test_click_pins_a_pixel_and_keys_move_it(server, page, tmp_path):
     page.keyboard.press("ArrowDown")
     assert (int(shown(root)["row"]), int(shown(root)["col"])) == (21, 12)
     assert "Output row 21, column 12" in root.locator(".lv-say").inner_text()
+    page.mouse.move(*point_at(page, 7, 30, shape))  # hover, then Enter pins what is shown
+    page.keyboard.press("Enter")
+    page.mouse.move(5, 5)
+    assert (int(shown(root)["row"]), int(shown(root)["col"])) == (7, 30)
     assert output_image(page).get_attribute("alt")
     time.sleep(1)
     assert_clean(page)
