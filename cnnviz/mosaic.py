@@ -11,6 +11,7 @@ sheet of a channel's favourite patches, and bar charts as HTML (numbers the brow
 
 from __future__ import annotations
 
+import base64
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,7 +20,14 @@ from html import escape
 import cv2
 import numpy as np
 
-from cnnviz.plotting import colorize, colour_table, image_to_rgb, mark_box, symmetric_limit
+from cnnviz.plotting import (
+    colorize,
+    colour_table,
+    image_to_rgb,
+    mark_box,
+    short_number,
+    symmetric_limit,
+)
 
 SIGNED_MAP = "RdBu_r"  # before ReLU: red positive, white 0, blue negative
 UNSIGNED_MAP = "magma"  # after ReLU: black 0, bright strong
@@ -127,27 +135,21 @@ def _write(picture: np.ndarray, text: str, centre: tuple[int, int], align="centr
 def _every(labels: Sequence[str], room: int) -> int:
     """Write every n-th label so that neighbours do not touch, with ``room`` pixels each."""
     widest = max((text_size(t)[0] for t in labels), default=0)
-    return max(1, math.ceil((widest + PAD) / max(room, 1)))
+    return max(1, math.ceil((widest + 2 * PAD) / max(room, 1)))
 
 
-def _spread(tiles: int, cells: int, scale: int, gap: int) -> np.ndarray:
-    """For each pixel along one axis of the tile blocks: its row (or column) in a sheet that
-    holds ``tiles`` maps of ``cells`` cells, each followed by one gap cell."""
+def _spread(margin: int, tiles: int, cells: int, scale: int, gap: int) -> np.ndarray:
+    """Which sheet row (or column) each picture row (column) shows, along one axis: ``margin``
+    pixels of blank, then per tile ``cells * scale`` pixels of its cells and ``gap`` of gap.
+
+    The sheet holds each tile's cells followed by one gap cell, then one blank cell at the end.
+    """
+    blank = tiles * (cells + 1)
     block = np.concatenate([np.arange(cells * scale) // scale, np.full(gap, cells)])
-    return (np.arange(tiles)[:, None] * (cells + 1) + block).ravel()
-
-
-def _paint(body: np.ndarray, cells: np.ndarray, columns: int, scale: int, gap: int) -> None:
-    """Fill ``body`` ``(rows * down, columns * across, 3)``: each block gets one of ``cells``
-    ``(rows * columns, h, w, 3)`` enlarged ``scale`` times, then a gap right and below."""
-    count, h, w, _ = cells.shape
-    rows = count // columns
-    sheet = np.empty((rows, h + 1, columns, w + 1, 3), np.uint8)
-    sheet[:] = GAP_COLOUR
-    sheet[:, :h, :, :w] = cells.reshape(rows, columns, h, w, 3).transpose(0, 2, 1, 3, 4)
-    sheet = sheet.reshape(rows * (h + 1), columns * (w + 1), 3)  # maps at 1 pixel per cell
-    wide = sheet.take(_spread(columns, w, scale, gap), axis=1)  # enlarge across, then down:
-    body[:] = wide.take(_spread(rows, h, scale, gap), axis=0)  # whole rows are copied
+    spread = (np.arange(tiles)[:, None] * (cells + 1) + block).ravel()
+    if gap:
+        spread[-gap:] = blank  # the gap after the last tile is margin
+    return np.concatenate([np.full(margin, blank), spread])
 
 
 def default_scale(h: int, w: int) -> int:
@@ -174,18 +176,23 @@ def _tiles(
     cells: np.ndarray, columns: int, scale: int, gap: int, top: int, left: int
 ) -> np.ndarray:
     """A white picture with margins ``top`` and ``left``, then ``cells`` ``(C, h, w, 3)``
-    enlarged ``scale`` times in rows of ``columns``, gaps between them (and one after each)."""
+    enlarged ``scale`` times in rows of ``columns``, gaps between them (and one after each).
+
+    The maps are first laid out at one pixel per cell with one gap cell after each and one
+    blank cell at the end; two ``take``s then repeat those cells into the whole picture
+    (across on the small sheet, then whole rows down), with nothing else copied.
+    """
     count, h, w, _ = cells.shape
     rows = -(-count // columns)  # ceiling division
-    down, across = h * scale + gap, w * scale + gap
-    picture = np.full((top + rows * down, left + columns * across, 3), BACKGROUND, np.uint8)
+    sheet = np.empty((rows, h + 1, columns, w + 1, 3), np.uint8)
+    sheet[:] = GAP_COLOUR
     padded = np.full((rows * columns, h, w, 3), BACKGROUND, np.uint8)  # empty places: blank
     padded[:count] = cells
-    _paint(picture[top:, left:], padded, columns, scale, gap)
-    if gap:  # the gap after the last row and column is margin
-        picture[-gap:] = BACKGROUND
-        picture[:, -gap:] = BACKGROUND
-    return picture
+    sheet[:, :h, :, :w] = padded.reshape(rows, columns, h, w, 3).transpose(0, 2, 1, 3, 4)
+    sheet = sheet.reshape(rows * (h + 1), columns * (w + 1), 3)
+    sheet = np.pad(sheet, ((0, 1), (0, 1), (0, 0)), constant_values=255)  # the blank cell
+    wide = sheet.take(_spread(left, columns, w, scale, gap), axis=1)
+    return wide.take(_spread(top, rows, h, scale, gap), axis=0)
 
 
 def feature_mosaic(
@@ -233,6 +240,27 @@ def feature_mosaic(
     for r in range(0, rows, max(1, math.ceil((text_size("0")[1] + PAD) / down))):
         _write(picture, row_labels[r], (top + r * down + h * scale // 2, left - PAD), "right")
     return Mosaic(picture, columns, count, h, w, scale, gap, top, left, cmap, limits)
+
+
+SHEET_PX = 1300  # a kernel sheet is at most about this wide
+
+
+def kernel_sheet(weights: np.ndarray, *, width: int = SHEET_PX) -> Mosaic:
+    """Kernels ``(out, in, k, k)`` as one sheet: one column per filter (output channel), one
+    row per input channel, numbered on top and on the left, one colour scale centred at 0.
+
+    Tile ``i`` of the mosaic is filter ``i % out``, slice ``i // out``.
+    """
+    weights = np.asarray(weights, dtype=np.float32)
+    if weights.ndim != 4 or 0 in weights.shape:
+        raise ValueError(f"kernels must be a non-empty (out, in, k, k) array, got {weights.shape}")
+    out_count, in_count, kh, kw = weights.shape
+    gap = 2
+    scale = max(1, min(default_scale(kh, kw), (width // out_count - gap) // max(kh, kw)))
+    slices = weights.transpose(1, 0, 2, 3).reshape(-1, kh, kw)  # (in * out, k, k), row by row
+    labels = [str(i) for i in range(in_count)]
+    return feature_mosaic(slices, columns=out_count, signed=True, scale=scale, gap=gap,
+                          row_labels=labels)  # fmt: skip
 
 
 CLOSE_UP_PX = 364  # one map is enlarged to about this many pixels a side
@@ -284,15 +312,30 @@ def colour_bar(cmap: str, *, width: int = 256, height: int = 18) -> np.ndarray:
     return np.repeat(table, height, axis=0)
 
 
-def strip(values: np.ndarray, *, cell: int, height: int, cmap: str = UNSIGNED_MAP,
-          limits: tuple[float, float] | None = None) -> np.ndarray:  # fmt: skip
-    """A row of numbers ``(n,)`` as one colour band, each number ``cell`` pixels wide: uint8
-    ``(height, n * cell, 3)``. Default limits ``(0, largest)``."""
+def strip(
+    values: np.ndarray,
+    *,
+    width: int,
+    height: int,
+    cmap: str = UNSIGNED_MAP,
+    limits: tuple[float, float] | None = None,
+) -> np.ndarray:
+    """A row of ``n`` numbers as a colour band at most ``width`` pixels wide, each number a
+    whole number of pixels wide: uint8 ``(height, w, 3)``; more numbers than pixels wrap onto
+    equal lines ``height`` tall, ``PAD`` apart. Default limits ``(0, largest)``."""
     values = np.asarray(values, dtype=np.float32).ravel()
+    if values.size == 0 or width < 1 or height < 1:
+        raise ValueError("a strip needs at least one number, a width and a height")
     if limits is None:
         limits = (0.0, symmetric_limit(values))
-    row = np.repeat(colours(values, cmap, limits), cell, axis=0)  # (n * cell, 3)
-    return np.ascontiguousarray(np.broadcast_to(row, (height, *row.shape)))
+    lines = -(-values.size // width)
+    per_line = -(-values.size // lines)
+    cell = max(1, width // per_line)
+    band = np.full((lines, height + PAD, per_line * cell, 3), BACKGROUND, np.uint8)
+    for i in range(lines):
+        row = np.repeat(colours(values[i * per_line : (i + 1) * per_line], cmap, limits), cell, 0)
+        band[i, :height, : len(row)] = row
+    return band.reshape(-1, per_line * cell, 3)[:-PAD]
 
 
 PATCH_PX = 112  # a patch and its whole picture are each drawn this many pixels a side
@@ -356,12 +399,27 @@ def encode_png(picture: np.ndarray) -> bytes:
     return data.tobytes()
 
 
+SCALE_LINE = "display:flex;align-items:center;gap:.5em;flex-wrap:wrap;margin:.2em 0 1em"
+SCALE_BAR = "width:14em;height:1.1em;border:1px solid #999"
+
+
+def colour_scale_html(bar_png: bytes, limits: tuple[float, float], words: str = "") -> str:
+    """One line: the low number, the colour bar (PNG bytes of :func:`colour_bar`), the high
+    number, then ``words`` (e.g. what the colours mean)."""
+    low, high = (short_number(v, 2) for v in limits)
+    data = base64.b64encode(bar_png).decode("ascii")
+    bar = f'<img src="data:image/png;base64,{data}" alt="" style="{SCALE_BAR}">'
+    tail = f"<span>{escape(words)}</span>" if words else ""
+    return f'<div style="{SCALE_LINE}"><b>{low}</b>{bar}<b>{high}</b>{tail}</div>'
+
+
 # --- bar charts as HTML: the browser writes the numbers, sharp at any size ---------------------
 
 BAR = "#1f6feb"  # blue
 BEST = "#e8710a"  # orange: the winning class
-TABLE = "border-collapse:collapse;width:100%;max-width:44em"
-CELL = "padding:.15em .6em;white-space:nowrap;text-align:right;font-variant-numeric:tabular-nums"
+TABLE = "border-collapse:collapse;border:none;width:100%;max-width:44em"
+CELL = "border:none;padding:.15em .6em;white-space:nowrap;text-align:right"
+NUMBER = f"{CELL};font-variant-numeric:tabular-nums"
 AXIS = "position:absolute;left:50%;top:-.2em;bottom:-.2em;border-left:1px solid #555"
 
 
@@ -402,7 +460,7 @@ def bars_html(
         bar = _bar(value, min(100.0, 100.0 * abs(value) / full), colour, signed)
         rows.append(
             f'<tr><td style="{weight}{CELL}">{escape(str(name))}</td>'
-            f'<td style="width:100%;padding:.15em 0">{bar}</td>'
-            f'<td style="{weight}{CELL}">{value:.{decimals}f}{suffix}</td></tr>'
+            f'<td style="border:none;width:100%;padding:.15em 0">{bar}</td>'
+            f'<td style="{weight}{NUMBER}">{value:.{decimals}f}{suffix}</td></tr>'
         )
     return f'<table style="{TABLE}">{"".join(rows)}</table>'

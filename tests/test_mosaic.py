@@ -12,6 +12,7 @@ from cnnviz.mosaic import (
     BAD,
     GAP_COLOUR,
     MARK,
+    PAD,
     SIGNED_MAP,
     UNSIGNED_MAP,
     bars_html,
@@ -204,10 +205,21 @@ def test_colour_bar_runs_from_the_low_to_the_high_colour():
 
 
 def test_strip_gives_each_number_its_cells():
-    shown = strip(np.array([0.0, 1.0, 2.0]), cell=4, height=6)
+    shown = strip(np.array([0.0, 1.0, 2.0]), width=12, height=6)
     assert shown.shape == (6, 12, 3)
     assert_array_equal(shown[0, 0], colour_table(UNSIGNED_MAP)[0])
     assert_array_equal(shown[5, 11], colour_table(UNSIGNED_MAP)[-1])
+
+
+def test_a_long_strip_wraps_onto_equal_lines():
+    """1,600 numbers in at most 1,200 pixels: two lines of 800, one pixel each."""
+    values = np.arange(1600, dtype=np.float32)
+    shown = strip(values, width=1200, height=10)
+    assert shown.shape[1] == 800 and shown.shape[0] == 2 * 10 + PAD
+    table = colour_table(UNSIGNED_MAP)
+    assert_array_equal(shown[0, 0], table[0])
+    assert_array_equal(shown[-1, -1], table[-1])
+    assert (shown[10 : 10 + PAD] == 255).all()
 
 
 def test_patch_sheet_shows_patches_pictures_boxes_and_words():

@@ -1,8 +1,10 @@
 """Pieces of the "Inside a CNN" page: the model and picture pickers, and every view of the net.
 
-Figures are drawn once per (model, picture, view) and shared through ``st.cache_data``; the
-search of the test set for a channel's favourite patches runs once per model and layer for the
-whole class. The shipped models are shared by everyone and are only ever read.
+Pictures are numpy/OpenCV mosaics (``cnnviz.mosaic``) and numbers are text or HTML: nothing
+here draws a matplotlib figure. Each picture is built and encoded once per (model, picture,
+view) and shared through ``st.cache_data``; the search of the test set for a channel's
+favourite patches runs once per model and layer for the whole class. The shipped models are
+shared by everyone and are only ever read.
 """
 
 from __future__ import annotations
@@ -10,12 +12,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-import matplotlib
 import numpy as np
 import streamlit as st
 import torch
-from matplotlib.figure import Figure
-from matplotlib.patches import Rectangle
 
 from cnnviz import images
 from cnnviz.data import (
@@ -25,10 +24,25 @@ from cnnviz.data import (
     dataset_available,
     load_dataset,
 )
-from cnnviz.explain import Peaks, TopPatches, channel_peaks, conv_layers, tile, top_patches
+from cnnviz.explain import Peaks, TopPatches, channel_peaks, conv_layers, top_patches
 from cnnviz.grids import grid_html
 from cnnviz.model import CNN, count_parameters, feature_maps, saliency, to_tensor
-from cnnviz.plotting import colorize, figure_png, image_to_rgb, symmetric_limit
+from cnnviz.mosaic import (
+    SIGNED_MAP,
+    UNSIGNED_MAP,
+    Mosaic,
+    bars_html,
+    close_up,
+    colour_bar,
+    colour_scale_html,
+    default_scale,
+    encode_png,
+    feature_mosaic,
+    kernel_sheet,
+    patch_sheet,
+    strip,
+)
+from cnnviz.plotting import colorize, image_to_rgb, symmetric_limit
 from cnnviz.preprocess import Preprocessed, to_dataset_style
 from cnnviz.weights import MODEL_NAMES, WeightsError
 from ui import cache, views
@@ -39,8 +53,7 @@ from ui.user_model import get_user_model
 
 YOURS = "yours"  # the model-choice value for this session's own trained model
 SOURCES = {"test": "A test picture", "upload": "Upload a picture", "draw": "Draw one"}
-TITLE_SIZE, LABEL_SIZE = 17, 13  # points: readable from the back of a classroom
-DPI = 110
+STRIP_PX = 1200  # the flattened numbers and the hidden layer are drawn about this wide
 
 
 def shape_text(shape) -> str:
@@ -245,181 +258,68 @@ def choose_picture(chosen: Chosen) -> Picture | None:
     return _from_upload(chosen) if source == "upload" else _from_drawing(chosen)
 
 
-# --- figures (plain matplotlib; drawn once per key through _png) -----------------------------
+# --- pictures (numpy and OpenCV, encoded once per key; no matplotlib per interaction) ---------
 
 
-def _map_limits(values: np.ndarray, signed: bool) -> tuple[str, float, float]:
-    m = symmetric_limit(values)
-    return ("RdBu_r", -m, m) if signed else ("magma", 0.0, m)
+# A mosaic takes about a millisecond to build and is built on every rerun; keeping its
+# megabytes in st.cache_data would cost more (they are pickled in and out). Its PNG, which
+# costs several, is encoded once per key for the whole class.
 
 
-def feature_grid(maps: np.ndarray, *, title: str, signed: bool, columns: int = 16) -> Figure:
-    """``(C, h, w)`` maps as one grid with a shared colour scale, numbered row by row."""
-    count, h, w = maps.shape
-    columns = min(columns, count)
-    rows = -(-count // columns)
-    sheet = tile(maps, columns, gap=max(1, h // 8))
-    cmap, low, high = _map_limits(maps, signed)
-    width = min(12.0, 0.75 * columns + 1.2)
-    fig = Figure(figsize=(width, (width - 0.6) * sheet.shape[0] / sheet.shape[1] + 1.5))
-    ax = fig.add_subplot()
-    colours = matplotlib.colormaps[cmap].with_extremes(bad="white")
-    shown = ax.imshow(sheet, cmap=colours, vmin=low, vmax=high, interpolation="nearest")
-    ax.set_xticks([(c + 0.5) * (sheet.shape[1] + 1) / columns - 1 for c in range(columns)])
-    ax.set_xticklabels(range(columns))
-    ax.set_yticks([(r + 0.5) * (sheet.shape[0] + 1) / rows - 1 for r in range(rows)])
-    ax.set_yticklabels([str(r * columns) for r in range(rows)])
-    ax.tick_params(length=0, labelsize=LABEL_SIZE)
-    ax.set_title(title, fontsize=TITLE_SIZE + 2, fontweight="bold")
-    bar = fig.colorbar(shown, ax=ax, orientation="vertical", fraction=0.03, pad=0.015)
-    bar.ax.tick_params(labelsize=LABEL_SIZE - 1)
-    return fig
-
-
-def kernel_sheet(weights: np.ndarray, *, title: str) -> Figure:
-    """Kernels ``(out, in, k, k)``: one column per filter, one row per input channel."""
-    out_count, in_count, k, _ = weights.shape
-    sheet = tile(weights.transpose(1, 0, 2, 3).reshape(-1, k, k), out_count, gap=1)
-    m = symmetric_limit(weights)
-    wide = out_count >= 16
-    fig = Figure(figsize=(12 if wide else 7, max(2.4, 12 * sheet.shape[0] / sheet.shape[1] + 1.6)))
-    ax = fig.add_subplot()
-    colours = matplotlib.colormaps["RdBu_r"].with_extremes(bad="white")
-    shown = ax.imshow(sheet, cmap=colours, vmin=-m, vmax=m, interpolation="nearest")
-    every = 1 if out_count <= 32 else 4
-    ax.set_xticks([c * (k + 1) + (k - 1) / 2 for c in range(0, out_count, every)])
-    ax.set_xticklabels(range(0, out_count, every))
-    ax.set_xlabel("filter number = output channel", fontsize=LABEL_SIZE)
-    if in_count > 1:
-        every = 1 if in_count <= 16 else 4
-        ax.set_yticks([r * (k + 1) + (k - 1) / 2 for r in range(0, in_count, every)])
-        ax.set_yticklabels(range(0, in_count, every))
-        ax.set_ylabel("input channel", fontsize=LABEL_SIZE)
-    else:
-        ax.set_yticks([])
-    ax.tick_params(length=0, labelsize=LABEL_SIZE - 3)
-    ax.set_title(title, fontsize=TITLE_SIZE, fontweight="bold")
-    bar = fig.colorbar(shown, ax=ax, orientation="horizontal", fraction=0.04, pad=0.12)
-    bar.ax.tick_params(labelsize=LABEL_SIZE - 2)
-    bar.set_label("weight (red +, blue −)", fontsize=LABEL_SIZE - 1)
-    return fig
-
-
-def probability_figure(probs: np.ndarray, classes: tuple[str, ...], truth: int | None) -> Figure:
-    """Horizontal bars, one per class, the winner in orange, percentages written."""
-    fig = Figure(figsize=(7, 0.42 * len(classes) + 0.8))
-    ax = fig.add_subplot()
-    best = int(np.argmax(probs))
-    colours = ["#e8710a" if i == best else "#1f6feb" for i in range(len(classes))]
-    rows = np.arange(len(classes))
-    ax.barh(rows, 100 * probs, color=colours)
-    names = [f"{c} ✓" if i == truth else c for i, c in enumerate(classes)]
-    ax.set_yticks(rows, names, fontsize=LABEL_SIZE + 3)
-    ax.invert_yaxis()
-    ax.set_xlim(0, 118)
-    ax.set_xlabel("probability (%)", fontsize=LABEL_SIZE + 1)
-    ax.tick_params(axis="x", labelsize=LABEL_SIZE)
-    for row, p in zip(rows, probs, strict=True):
-        ax.text(100 * p + 1, row, f"{100 * p:.1f} %", va="center", fontsize=LABEL_SIZE + 2)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    fig.tight_layout()
-    return fig
-
-
-def patches_figure(found: TopPatches, pixels: np.ndarray, names: list[str]) -> Figure:
-    """Top row: the patches, strongest first; bottom row: their whole pictures, patch boxed."""
-    k = len(found.indices)
-    fig = Figure(figsize=(1.55 * k, 4.6))
-    axes = fig.subplots(2, k, squeeze=False)
-    for i in range(k):
-        patch_ax, whole_ax = axes[0, i], axes[1, i]
-        patch_ax.imshow(found.patches[i], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-        patch_ax.set_title(f"{found.activations[i]:.2f}", fontsize=LABEL_SIZE + 5)
-        whole_ax.imshow(pixels[found.indices[i]], cmap="gray", vmin=0, vmax=255)
-        top, left, bottom, right = found.boxes[i]
-        whole_ax.add_patch(
-            Rectangle(
-                (left - 0.5, top - 0.5), right - left, bottom - top, fill=False, ec="#ffb000", lw=3
-            )
-        )
-        whole_ax.set_xlabel(f"#{found.indices[i]}\n{names[i]}", fontsize=LABEL_SIZE + 2)
-        for ax in (patch_ax, whole_ax):
-            ax.set_xticks([])
-            ax.set_yticks([])
-    axes[0, 0].set_ylabel("patch", fontsize=LABEL_SIZE + 2)
-    axes[1, 0].set_ylabel("picture", fontsize=LABEL_SIZE + 2)
-    fig.tight_layout()
-    return fig
-
-
-def channel_figure(values: np.ndarray, *, title: str, signed: bool) -> Figure:
-    """One ``(h, w)`` map, large, with its strongest pixel outlined and a colour scale."""
-    cmap, low, high = _map_limits(values, signed)
-    fig = Figure(figsize=(5.2, 5.6))
-    ax = fig.add_subplot()
-    shown = ax.imshow(values, cmap=cmap, vmin=low, vmax=high, interpolation="nearest")
-    row, col = np.unravel_index(int(np.argmax(values)), values.shape)
-    ax.add_patch(Rectangle((col - 0.5, row - 0.5), 1, 1, fill=False, ec="#00d0ff", lw=3))
-    ax.set_title(title, fontsize=TITLE_SIZE, fontweight="bold")
-    ax.tick_params(labelsize=LABEL_SIZE - 2)
-    bar = fig.colorbar(shown, ax=ax, orientation="horizontal", fraction=0.05, pad=0.08)
-    bar.ax.tick_params(labelsize=LABEL_SIZE - 2)
-    return fig
-
-
-def dense_figure(
-    flat: np.ndarray, hidden: np.ndarray, logits: np.ndarray, classes: tuple[str, ...]
-) -> Figure:
-    """The flattened numbers, the hidden layer after ReLU and the output scores (logits)."""
-    fig = Figure(figsize=(12, 6.2))
-    grid = fig.add_gridspec(3, 1, height_ratios=[1, 1, 2.6], hspace=1.0)
-    for row, (values, title) in enumerate(
-        [
-            (flat, f"flatten: {flat.size:,} numbers in one row"),
-            (hidden, f"dense1 + ReLU: {hidden.size} numbers"),
-        ]
-    ):
-        ax = fig.add_subplot(grid[row])
-        ax.imshow(values[None], aspect="auto", cmap="magma", vmin=0, interpolation="nearest")
-        ax.set_yticks([])
-        ax.set_title(title, fontsize=TITLE_SIZE - 1, loc="left", fontweight="bold")
-        ax.tick_params(labelsize=LABEL_SIZE)
-    ax = fig.add_subplot(grid[2])
-    best = int(np.argmax(logits))
-    colours = ["#e8710a" if i == best else "#1f6feb" for i in range(len(classes))]
-    ax.bar(range(len(classes)), logits, color=colours)
-    ax.axhline(0, color="black", lw=0.8)
-    ax.set_xticks(range(len(classes)), classes, fontsize=LABEL_SIZE + 1, rotation=20)
-    ax.tick_params(axis="y", labelsize=LABEL_SIZE)
-    ax.set_title(
-        f"output: {logits.size} scores (logits), one per class",
-        fontsize=TITLE_SIZE - 1,
-        loc="left",
-        fontweight="bold",
-    )
-    return fig
-
-
-BUILDERS = {
-    "grid": feature_grid,
-    "kernels": kernel_sheet,
-    "probabilities": probability_figure,
-    "patches": patches_figure,
-    "channel": channel_figure,
-    "dense": dense_figure,
-}
+@st.cache_data(max_entries=8, show_spinner=False)
+def _kernel_sheet(key: str, _weights: np.ndarray) -> Mosaic:
+    """All the kernels of one layer of the model named in ``key`` (drawn once per model)."""
+    if _weights.shape[1] == 1:
+        return feature_mosaic(_weights[:, 0], signed=True)
+    return kernel_sheet(_weights)
 
 
 @st.cache_data(max_entries=256, ttl=3600, show_spinner=False)
-def _png(kind: str, key: str, _arrays: tuple, **options) -> bytes:
-    """PNG of ``BUILDERS[kind](*_arrays, **options)``; ``key`` names the arrays exactly."""
-    return figure_png(BUILDERS[kind](*_arrays, **options), dpi=DPI)
+def _png(key: str, _picture: np.ndarray) -> bytes:
+    """PNG of the picture named by ``key``, encoded once for the whole class."""
+    return encode_png(_picture)
 
 
-def png(kind: str, key: str, *arrays, **options) -> bytes:
-    """Draw a figure once per ``(kind, key, options)`` for the whole class."""
-    return _png(kind, key, arrays, **options)
+@st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
+def _patches_png(key: str, _found: TopPatches, _pixels: np.ndarray, names: list[str]) -> bytes:
+    """The sheet of a channel's favourite test patches (``key``: model, layer, channel)."""
+    sheet = patch_sheet(
+        _found.patches,
+        _pixels[_found.indices],
+        _found.boxes,
+        above=[f"{a:.2f}" for a in _found.activations],
+        below=[[f"#{i}", name] for i, name in zip(_found.indices, names, strict=True)],
+    )
+    return encode_png(sheet)
+
+
+@st.cache_data(show_spinner=False)
+def _colour_bar(cmap: str) -> bytes:
+    return encode_png(colour_bar(cmap))
+
+
+MEANINGS = {
+    SIGNED_MAP: "blue negative, white 0, red positive",
+    UNSIGNED_MAP: "black 0, bright strong",
+}
+
+
+def colour_scale(cmap: str, limits: tuple[float, float], where=st) -> None:
+    """A colour scale: its two end numbers (text) around the colour bar, and what it means."""
+    html = colour_scale_html(_colour_bar(cmap), limits, MEANINGS[cmap])
+    where.markdown(html, unsafe_allow_html=True)
+
+
+def show_layer_mosaic(name: str, mosaic: Mosaic, caption: str) -> None:
+    """One layer's maps: ``caption`` (markdown), the mosaic, its colour scale.
+
+    The one place a layer's mosaic reaches the page, so that a browser component mapping a
+    click back to (map, row, column) with ``mosaic.cell_at`` can take the picture's place.
+    ``name`` names these exact maps (model, picture, layer): the PNG is encoded once per name.
+    """
+    st.markdown(caption)
+    views.show(st, _png(name, mosaic.picture), width="content")
+    colour_scale(mosaic.cmap, mosaic.limits)
 
 
 # --- running the network --------------------------------------------------------------------
@@ -523,9 +423,9 @@ def show_prediction(chosen: Chosen, picture: Picture, result: Run) -> None:
                 f"The test set's label is **{classes[picture.truth]}** (✓ below): the network "
                 f"is **{verdict}**."
             )
-        key = f"{chosen.key}|{picture.key}"
-        bars = png("probabilities", key, result.probabilities, classes=classes, truth=picture.truth)
-        views.show(st, bars)
+        names = [f"{c} ✓" if i == picture.truth else c for i, c in enumerate(classes)]
+        bars = bars_html(100 * result.probabilities, names, best=best, unit="%")
+        st.markdown(bars, unsafe_allow_html=True)
 
 
 def shapes_line(result: Run) -> str:
@@ -534,32 +434,32 @@ def shapes_line(result: Run) -> str:
 
 
 def show_layers(chosen: Chosen, picture: Picture, result: Run) -> None:
-    """The shapes line, then every layer's maps as one labelled grid per layer."""
+    """The shapes line, then every layer's maps as one labelled mosaic per layer."""
     st.markdown(f"**Shapes, layer by layer:** {shapes_line(result)}")
     st.caption(
         "Maps are numbered row by row: the number on the left is the first map of its row, "
         "the number on top is added to it. One colour scale per layer, so a weak map looks pale."
     )
-    names = chosen.model.layer_names
+    names, scale = chosen.model.layer_names, None
     for name in names[: names.index("flatten")]:  # conv, relu, pool of each block
         maps = result.outputs[name]
-        title = f"{name} · {shape_text(maps.shape)}: {describe(chosen.model, name)}"
-        signed = name.startswith("conv")
+        if name.startswith("conv"):  # ReLU and pooling draw their cells as large as this:
+            scale = default_scale(*maps.shape[1:])  # pooled maps look half as wide, as they are
         key = f"{chosen.key}|{picture.key}|{name}"
-        views.show(st, png("grid", key, maps, title=title, signed=signed), width="content")
+        mosaic = feature_mosaic(maps, signed=name.startswith("conv"), scale=scale)
+        caption = f"**{name}** `{shape_text(maps.shape)}`: {describe(chosen.model, name)}"
+        show_layer_mosaic(key, mosaic, caption)
 
 
 def show_kernels(chosen: Chosen) -> None:
     """The learned kernels of every convolution layer."""
     for layer in conv_layers(chosen.model):
         weights = getattr(chosen.model, layer).weight.detach().numpy()  # (out, in, k, k)
-        title = f"{layer} kernels · {shape_text(weights.shape)}"
-        key = f"{chosen.key}|{layer}"
-        if weights.shape[1] == 1:
-            figure = png("grid", key, weights[:, 0], title=title, signed=True, columns=16)
-        else:
-            figure = png("kernels", key, weights, title=title)
-        views.show(st, figure, width="content")
+        key = f"{chosen.key}|{layer}|kernels"
+        sheet = _kernel_sheet(key, weights)
+        st.markdown(f"**{layer} kernels** `{shape_text(weights.shape)}`")
+        views.show(st, _png(key, sheet.picture), width="content")
+        colour_scale(sheet.cmap, sheet.limits)
         out_count, in_count, k, _ = weights.shape
         if in_count == 1:
             st.caption(
@@ -568,9 +468,10 @@ def show_kernels(chosen: Chosen) -> None:
             )
         else:
             st.caption(
-                f"{layer}: {out_count} filters side by side; each column is one filter, its "
-                f"{in_count} slices of {k} × {k} stacked top to bottom, one slice per map of "
-                "the layer below. Red weights are positive, blue negative."
+                f"{layer}: {out_count} filters side by side, numbered on top; each column is "
+                f"one filter, its {in_count} slices of {k} × {k} stacked top to bottom, one "
+                "slice per map of the layer below (numbered on the left). Red weights are "
+                "positive, blue negative."
             )
 
 
@@ -624,9 +525,11 @@ def channel_close_up(chosen: Chosen, picture: Picture, result: Run) -> None:
         f"{values.min():.3f}; the kernel's bias is {bias:.3f}."
     )
     key = f"{chosen.key}|{picture.key}|{layer}|{channel}"
-    title = f"{layer}, map {channel} · {shape_text(values.shape)}"
+    shown = close_up(values, signed=True, mark=(int(row), int(col)))
     a, b = st.columns(2, gap="large")
-    views.show(a, png("channel", key, values, title=title, signed=True))
+    caption = f"{layer}, map {channel} · {shape_text(values.shape)}: rows and columns numbered"
+    views.show(a, _png(key, shown.picture), caption=caption, width="content")
+    colour_scale(shown.cmap, shown.limits, a)
     kernel = conv.weight[channel].detach().numpy()  # (in, k, k)
     with b:
         if kernel.shape[0] == 1:
@@ -637,15 +540,11 @@ def channel_close_up(chosen: Chosen, picture: Picture, result: Run) -> None:
                 "numbers, add them up, add the bias."
             )
         else:
-            grid = png(
-                "grid",
-                f"{chosen.key}|{layer}|{channel}|kernel",
-                kernel,
-                title=f"its kernel · {shape_text(kernel.shape)}",
-                signed=True,
-                columns=8,
-            )
-            views.show(st, grid)
+            key = f"{chosen.key}|{layer}|{channel}|kernel"
+            slices = feature_mosaic(kernel, signed=True, columns=8)
+            st.markdown(f"**its kernel** `{shape_text(kernel.shape)}`, slices numbered")
+            views.show(st, _png(key, slices.picture))
+            colour_scale(slices.cmap, slices.limits)
             st.caption(
                 f"One {kernel.shape[1]} × {kernel.shape[2]} slice per map of the layer below; "
                 "the products of all slices are added, plus the bias."
@@ -686,9 +585,8 @@ def strongest_test_pictures(chosen: Chosen, layer: str, channel: int) -> None:
         )
         + "."
     )
-    views.show(
-        st, png("patches", f"{chosen.key}|{layer}|{channel}|top", found, pixels, names=names)
-    )
+    key = f"{chosen.key}|{layer}|{channel}|top"
+    views.show(st, _patches_png(key, found, pixels, names), width="content")
 
 
 def show_dense(chosen: Chosen, picture: Picture, result: Run) -> None:
@@ -716,8 +614,21 @@ def show_dense(chosen: Chosen, picture: Picture, result: Run) -> None:
         "- **softmax** turns the scores into the probabilities at the top (they add up to "
         "100 %): the highest score gets the highest probability."
     )
-    key = f"{chosen.key}|{picture.key}|dense"
-    views.show(st, png("dense", key, flat, hidden, logits, classes=chosen.classes))
+    key = f"{chosen.key}|{picture.key}"
+    lines = -(-flat.size // STRIP_PX)
+    wrapped = f" (drawn in {lines} lines of {-(-flat.size // lines):,})" if lines > 1 else ""
+    for values, name, caption in [
+        (flat, "flatten", f"**flatten**: {flat.size:,} numbers in one row{wrapped}"),
+        (hidden, "dense1", f"**dense1 + ReLU**: {hidden.size} numbers"),
+    ]:
+        band = strip(values, width=STRIP_PX, height=36)
+        st.markdown(caption)
+        views.show(st, _png(f"{key}|{name}", band), width="content")
+        colour_scale(UNSIGNED_MAP, (0.0, symmetric_limit(values)))
+    best = int(np.argmax(logits))
+    st.markdown(f"**output**: {logits.size} scores (logits), one per class")
+    bars = bars_html(logits, chosen.classes, best=best, signed=True, decimals=2)
+    st.markdown(bars, unsafe_allow_html=True)
 
 
 def show_saliency(chosen: Chosen, picture: Picture, result: Run) -> None:

@@ -254,18 +254,56 @@ def at_input(data_dir, index: int) -> np.ndarray:
     return pixels[index]
 
 
-def test_figure_builders_label_every_map():
-    """The grid carries its title (layer and shape) and numbers rows and columns."""
-    from ui.inside import feature_grid, probability_figure
+@pytest.mark.data
+def test_every_class_probability_and_layer_scale_is_printed(entry, with_data):
+    """The bars carry their numbers as text (ten of them, adding up to 100 %, the test set's
+    answer ticked), and each layer's mosaic its name, shape and colour scale numbers."""
+    at = page(entry)
+    at.number_input(key="inside.index").set_value(12)
+    text = text_of(ok(at.run()))
+    _, labels = load_dataset("fashion-mnist", "test", root=with_data)
+    percentages = [float(p) for p in re.findall(r">([\d.]+) %</td>", text)]
+    assert len(percentages) == 10 and sum(percentages) == pytest.approx(100, abs=0.6)
+    assert f"{CLASS_NAMES['fashion-mnist'][labels[12]]} ✓" in text
+    assert max(percentages) == prediction(at)[1]
+    for line in [
+        "**conv1** `32 × 26 × 26`: 32 kernels of 3 × 3 × 1",
+        "**relu1** `32 × 26 × 26`: ReLU",
+        "**pool2** `64 × 5 × 5`: max pooling",
+    ]:
+        assert line in text
+    scales = re.findall(r"<b>(-?[\d.]+)</b><img", text)
+    assert len(scales) >= 6 and any(float(s) < 0 for s in scales)  # conv maps are signed
 
-    maps = np.random.default_rng(0).normal(size=(32, 26, 26)).astype(np.float32)
-    figure = feature_grid(maps, title="conv1 · 32 × 26 × 26", signed=True)
-    axes = figure.axes[0]
-    assert axes.get_title() == "conv1 · 32 × 26 × 26"
-    assert [t.get_text() for t in axes.get_yticklabels()] == ["0", "16"]
-    assert len(axes.get_xticklabels()) == 16
-    bars = probability_figure(np.full(10, 0.1), CLASS_NAMES["mnist"], truth=3).axes[0]
-    assert [t.get_text() for t in bars.get_yticklabels()][3] == "3 ✓"
+
+@pytest.mark.data
+def test_no_matplotlib_figure_is_drawn_per_interaction(entry, with_data, monkeypatch):
+    """A new test picture, an upload, another layer and map, the favourite patches: all drawn
+    without one matplotlib figure (they cost a few hundred ms each)."""
+    import matplotlib.figure
+
+    at = page(entry)
+    made = []
+    original = matplotlib.figure.Figure.__init__
+
+    def counting(self, *args, **kwargs):
+        made.append(1)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "__init__", counting)
+    at.number_input(key="inside.index").set_value(3)
+    ok(at.run())
+    at.selectbox(key="inside.layer").set_value("conv2")
+    ok(at.run())
+    at.slider(key="inside.channel.conv2").set_value(9)
+    at.session_state["inside.open.top"] = True
+    ok(at.run())
+    at.radio(key="inside.source").set_value("upload")
+    ok(at.run())
+    data = png_bytes((paper_digit() * 255).astype(np.uint8))
+    at.file_uploader(key="inside.upload").set_value(("digit.png", data, "image/png"))
+    assert prediction(ok(at.run()))
+    assert made == []
 
 
 def test_first_layer_kernels_for_the_convolution_page(monkeypatch):
