@@ -153,6 +153,37 @@ def cut_patch(image: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
     return out
 
 
+@dataclass(frozen=True)
+class Favourites:
+    """For each channel of one convolution layer, the ``k`` pictures of a set whose strongest
+    response is largest: strongest first, ties by the lower picture number."""
+
+    layer: str  # e.g. "conv2"
+    indices: np.ndarray  # int64 (C, k): picture numbers in the set
+    values: np.ndarray  # float32 (C, k): the channel's largest value in each of them
+    rows: np.ndarray  # int16 (C, k): where that value is in the layer's map
+    cols: np.ndarray  # int16 (C, k)
+
+    @property
+    def k(self) -> int:
+        return int(self.indices.shape[1])
+
+
+def favourites(peaks: Peaks, k: int = 9) -> Favourites:
+    """The ``k`` strongest pictures of every measured channel (one row per ``peaks.channels``)."""
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    order = np.argsort(-peaks.values, axis=0, kind="stable")[:k].T  # (C, k)
+    columns = np.arange(len(peaks.channels))[:, None]
+    return Favourites(
+        layer=peaks.layer,
+        indices=order.astype(np.int64),
+        values=peaks.values.T[columns, order].astype(np.float32),
+        rows=peaks.rows.T[columns, order].astype(np.int16),
+        cols=peaks.cols.T[columns, order].astype(np.int16),
+    )
+
+
 def top_patches(
     model: nn.Module,
     images: np.ndarray,
@@ -161,25 +192,38 @@ def top_patches(
     *,
     k: int = 9,
     peaks: Peaks | None = None,
+    found: Favourites | None = None,
 ) -> TopPatches:
     """The ``k`` pictures of ``images`` (uint8 ``(N, H, W)``) whose strongest response in
     ``layer``'s ``channel`` is largest, with the input patch under that strongest response.
 
-    ``peaks`` from :func:`channel_peaks` on the same images saves the forward pass.
-    Ties keep the lower picture number first.
+    ``peaks`` from :func:`channel_peaks` on the same images saves the forward pass, and
+    ``found`` (:func:`favourites` of all the layer's channels, e.g. stored with the weights)
+    saves the search too. Ties keep the lower picture number first.
     """
-    if peaks is None:
-        peaks = channel_peaks(model, images, layer, (channel,))
-    if peaks.layer != layer or channel not in peaks.channels:
-        raise ValueError(f"the peaks are for {peaks.layer}, not channel {channel} of {layer}")
-    column = peaks.channels.index(channel)
-    values = peaks.values[:, column]
-    order = np.argsort(-values, kind="stable")[:k]
+    if found is not None:
+        too_few = k > found.k and found.k < len(images)
+        if found.layer != layer or not 0 <= channel < len(found.indices) or too_few:
+            raise ValueError(
+                f"the favourites hold {found.k} pictures per channel of {found.layer} "
+                f"({len(found.indices)} channels), not {k} for channel {channel} of {layer}"
+            )
+        order, values = found.indices[channel, :k], found.values[channel, :k]
+        rows, cols = found.rows[channel, :k], found.cols[channel, :k]
+    else:
+        if peaks is None:
+            peaks = channel_peaks(model, images, layer, (channel,))
+        if peaks.layer != layer or channel not in peaks.channels:
+            raise ValueError(f"the peaks are for {peaks.layer}, not channel {channel} of {layer}")
+        column = peaks.channels.index(channel)
+        order = np.argsort(-peaks.values[:, column], kind="stable")[:k]
+        values = peaks.values[order, column]
+        rows, cols = peaks.rows[order, column], peaks.cols[order, column]
     field = receptive_field(model, layer)
     h, w = images.shape[-2:]
     boxes, patches = [], []
-    for i in order:
-        box = field.box(int(peaks.rows[i, column]), int(peaks.cols[i, column]))
+    for i, row, col in zip(order, rows, cols, strict=True):
+        box = field.box(int(row), int(col))
         patches.append(cut_patch(images[i], box))
         top, left, bottom, right = box
         boxes.append((max(top, 0), max(left, 0), min(bottom, h), min(right, w)))
@@ -187,11 +231,9 @@ def top_patches(
         layer=layer,
         channel=channel,
         field=field,
-        indices=order.astype(np.int64),
-        activations=values[order].astype(np.float32),
-        positions=np.stack([peaks.rows[order, column], peaks.cols[order, column]], 1).astype(
-            np.int64
-        ),
+        indices=np.asarray(order, np.int64),
+        activations=np.asarray(values, np.float32),
+        positions=np.stack([rows, cols], 1).astype(np.int64).reshape(-1, 2),
         boxes=np.array(boxes, np.int64).reshape(-1, 4),
         patches=np.array(patches, np.float32).reshape(-1, field.size, field.size),
     )

@@ -13,6 +13,7 @@ from cnnviz.explain import (
     channel_peaks,
     conv_layers,
     cut_patch,
+    favourites,
     receptive_field,
     tile,
     top_patches,
@@ -178,6 +179,48 @@ def test_given_peaks_must_fit_the_question():
     )
     with pytest.raises(ValueError, match="not channel 3 of conv1"):
         top_patches(model, images, "conv1", 3, peaks=peaks)
+
+
+def test_favourites_hold_each_channels_top_pictures():
+    """One row per channel: the same pictures, values and places as asking channel by channel."""
+    model, images = random_model(LESSON_CNN), random_images(30)
+    peaks = channel_peaks(model, images, "conv2")
+    found = favourites(peaks, k=5)
+    assert found.indices.shape == found.values.shape == found.rows.shape == (64, 5)
+    assert found.k == 5 and found.layer == "conv2"
+    for channel in (0, 17, 63):
+        one = top_patches(model, images, "conv2", channel, k=5, peaks=peaks)
+        assert_array_equal(found.indices[channel], one.indices)
+        assert_array_equal(found.values[channel], one.activations)
+        assert_array_equal(np.stack([found.rows[channel], found.cols[channel]], 1), one.positions)
+
+
+def test_patches_from_favourites_equal_patches_from_peaks():
+    """Stored favourites give exactly the patches a fresh search gives, fewer when asked."""
+    model, images = random_model(LESSON_CNN), random_images(25)
+    peaks = channel_peaks(model, images, "conv1")
+    found = favourites(peaks)
+    for channel in (2, 31):
+        stored = top_patches(model, images, "conv1", channel, found=found)
+        fresh = top_patches(model, images, "conv1", channel, peaks=peaks)
+        for field in ("indices", "activations", "positions", "boxes", "patches"):
+            assert_array_equal(getattr(stored, field), getattr(fresh, field), err_msg=field)
+    assert len(top_patches(model, images, "conv1", 2, k=3, found=found).indices) == 3
+
+
+def test_favourites_that_do_not_fit_are_refused():
+    model, images = random_model(LESSON_CNN), random_images(20)
+    found = favourites(channel_peaks(model, images, "conv1"), k=4)
+    with pytest.raises(ValueError, match="not 9 for channel 0"):
+        top_patches(model, images, "conv1", 0, found=found)  # four stored, nine asked
+    with pytest.raises(ValueError, match="32 channels"):
+        top_patches(model, images, "conv1", 32, k=4, found=found)
+    with pytest.raises(ValueError, match="of conv2"):
+        top_patches(model, images, "conv2", 0, k=4, found=found)
+    few = favourites(channel_peaks(model, images[:3], "conv1"))
+    assert len(top_patches(model, images[:3], "conv1", 0, found=few).indices) == 3
+    with pytest.raises(ValueError, match="at least 1"):
+        favourites(channel_peaks(model, images, "conv1"), k=0)
 
 
 def test_cut_patch_pads_outside_the_picture_with_zeros():
