@@ -217,13 +217,20 @@ def usage() -> Usage:
     return shared().usage()
 
 
+def work_pixels() -> int:
+    """The most pixels a lesson works on: ``images.MAX_WORK_PIXELS``, or fewer when a colour
+    working image (3 floats a pixel) that size would be too large to keep in the cache."""
+    return min(images.MAX_WORK_PIXELS, shared().store.largest // 12)
+
+
 # --- the app's cached functions ---------------------------------------------------------------
 
 
 @budgeted("decode")
 def decode(digest: str, _data: bytes) -> images.DecodedImage:
-    """Decode image bytes once per content (``digest`` is their sha256)."""
-    return images.decode_image(_data)
+    """Decode image bytes once per content (``digest`` is their sha256), shrunk to at most
+    ``work_pixels()`` pixels."""
+    return images.decode_image(_data, work_pixels=work_pixels())
 
 
 @budgeted("sample")

@@ -117,6 +117,7 @@ def image_picker() -> Picked | None:
             )
             st.caption(samples.SAMPLES[name].description)
             raw, label, digest, notes = cache.sample(name), sample_title(name), name, ()
+            decoded = None
         else:
             found = {"upload": _from_upload, "camera": _from_camera, "draw": _from_drawing}[
                 source
@@ -143,12 +144,33 @@ def image_picker() -> Picked | None:
             bind="query-params",
             help="Small sizes show single pixels clearly; 'full' keeps every pixel.",
         )
+        capped = decoded is not None and capped_sentence(decoded, SIZES[size])
+        notes = (*notes, capped) if capped else notes
         for note in notes:
             st.caption(f":material/info: {note}")
     colour = colour and raw.ndim == 3
     key = f"{source}:{digest}:{'rgb' if colour else 'grey'}:{size}"
     pixels = cache.prepared(key, raw, colour, SIZES[size])
     return Picked(pixels, key, label, notes)
+
+
+def capped_sentence(decoded: images.DecodedImage, max_side: int | None) -> str | None:
+    """Why the working size is smaller than asked, when the decoder shrank a huge picture
+    (``cache.work_pixels()``) and the chosen size would have needed more; else None."""
+    height, width = decoded.pixels.shape[-2:]
+    if not decoded.shrunk or (max_side is not None and max_side <= max(height, width)):
+        return None
+    stored = decoded.original_size[0] * decoded.original_size[1]
+    return (
+        f"This picture has {_millions(stored)} million pixels; the lesson works on at most "
+        f"{_millions(cache.work_pixels())} million, so the server stays quick for the whole "
+        f"class: “full” is {width:,} × {height:,} here."
+    )
+
+
+def _millions(pixels: int) -> str:
+    """40_000_000 -> ``40``, 12_192_768 -> ``12.2``."""
+    return f"{pixels / 1e6:.3g}"
 
 
 def picture_or_stop() -> Picked:

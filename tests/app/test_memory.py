@@ -1,15 +1,17 @@
-"""Bounded memory: the server's one byte-budgeted cache."""
+"""Bounded memory: the server's one byte-budgeted cache, and a 40 MP upload at "full"."""
 
 from __future__ import annotations
 
+import io
 import threading
 
 import numpy as np
 import pytest
+from PIL import Image
 
 import cnnviz
 from cnnviz import images
-from tests.app.conftest import open_page
+from tests.app.conftest import open_page, shape_after, text_of
 from ui import cache
 from ui.cache import Budget
 
@@ -147,3 +149,59 @@ def test_two_sessions_share_one_cache(monkeypatch):
     open_page("pages/convolution.py")
     assert first >= 1 and len(calls) == first
     assert cache.usage().bytes == held.bytes > 0
+
+
+# --- one student's 40-megapixel upload ---------------------------------------------------------
+
+PRESETS = ["gaussian_5", "sharpen", "emboss", "box_blur_5", "laplacian", "sobel_y"]
+
+
+def black_40mp_png() -> bytes:
+    """An all-black 8000 x 5000 RGB PNG: about 116 KB, exactly 40 megapixels."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (8000, 5000)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def change(at, i: int) -> None:
+    """The i-th settings change: kernel preset, stride, padding, in turn."""
+    step = i // 3
+    if i % 3 == 0:
+        at.selectbox(key="conv.preset").set_value(PRESETS[step % len(PRESETS)])
+    elif i % 3 == 1:
+        at.number_input(key="conv.stride_h").set_value(1 + (step + 1) % 3)
+    else:
+        at.segmented_control(key="conv.pad").set_value(["same", "valid"][step % 2])
+
+
+@pytest.mark.slow
+def test_forty_megapixels_at_full_stay_inside_the_budget(monkeypatch):
+    """An 8000 x 5000 upload at working size "full", then 15 setting changes: the page says
+    why it works on 2 MP, and the shared cache never holds more than its budget (256 MB
+    here, so that 15 changes fill it and old entries have to go). At 1024 it says nothing."""
+    monkeypatch.setenv("CNNVIZ_CACHE_MB", "256")
+    cache.shared.clear()
+    at = open_page("pages/convolution.py")
+    at.sidebar.radio(key="input.source").set_value("upload").run()
+    at.file_uploader(key="uploader.input").set_value(("black.png", black_40mp_png(), "image/png"))
+    at.run()
+    at.sidebar.select_slider(key="input.size").set_value("full").run()
+    assert not at.exception, at.exception
+    text = text_of(at)
+    assert "This picture has 40 million pixels; the lesson works on at most 2 million" in text
+    assert "“full” is 1,788 × 1,118 here" in text
+    assert shape_after(at, "input") == (3, 1118, 1788)
+    peak = 0
+    for i in range(15):
+        change(at, i)
+        at.run()
+        assert not at.exception, at.exception
+        usage = cache.usage()
+        assert usage.budget == 256 * 2**20
+        assert usage.bytes <= usage.budget, usage
+        peak = max(peak, usage.bytes)
+    assert peak > usage.budget / 2  # the cache was used, not bypassed
+    at.sidebar.select_slider(key="input.size").set_value("1024").run()
+    assert "the lesson works on at most" not in text_of(at)  # 1024 needs no excuse
+    assert shape_after(at, "input") == (3, 640, 1024)
+    cache.shared.clear()
