@@ -85,7 +85,7 @@ def test_preset_change_rerenders(server, page):
     page.goto(f"{server}/convolution")
     wait_until_idle(page)
     before = shapes_line(page)
-    page.get_by_label("Start from a preset").click()
+    page.get_by_label("Kernel preset").click()
     page.get_by_role("option", name="Box blur 5x5").click()
     page.get_by_text(re.compile(r"Kernel 5 × 5")).first.wait_for()
     wait_until_idle(page)

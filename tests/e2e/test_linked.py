@@ -13,6 +13,7 @@ from tests.e2e.conftest import screenshot, wait_until_idle
 from tests.e2e.test_browser import assert_clean
 
 pytestmark = pytest.mark.e2e
+expect = pytest.importorskip("playwright.sync_api", reason="needs playwright").expect
 RNG = np.random.default_rng(13)
 PHOTO = (RNG.random((40, 52)) * 255).astype(np.uint8)  # grey, small: no downscaling
 
@@ -148,4 +149,22 @@ def test_pooling_hover_shows_the_winner_or_the_mean(server, page, tmp_path, mode
         if mode == "max":
             assert state["winner"] == f"{rows[row, col]},{cols[row, col]}"
     screenshot(page, f"linked-pooling-{mode}")
+    assert_clean(page)
+
+
+def test_a_new_setting_redraws_the_linked_view(server, page, tmp_path):
+    """After a preset change the pinned pixel stays and its sum uses the new kernel."""
+    root = open_linked(page, server, tmp_path)
+    page.mouse.click(*point_at(page, 10, 20, (38, 50)))
+    page.get_by_label("Kernel preset").click()
+    page.get_by_role("option", name="Box blur 5x5").click()
+    page.get_by_text("Kernel 5 × 5").first.wait_for()
+    wait_until_idle(page)
+    expected = correlate2d(PHOTO.astype(np.float32) / 255, KERNELS["box_blur_5"].weights)
+    expect(page.locator(".lv-kernel td")).to_have_count(25)  # the new kernel arrived
+    state = shown(root)
+    assert (int(state["row"]), int(state["col"])) == (10, 20)
+    assert float(state["value"]) == pytest.approx(float(expected[10, 20]), abs=1e-5)
+    page.mouse.move(*point_at(page, 33, 47, expected.shape))
+    assert float(shown(root)["value"]) == pytest.approx(float(expected[33, 47]), abs=1e-5)
     assert_clean(page)
