@@ -4,6 +4,9 @@ The exact commands that made the shipped files are in assets/README.md and
 ``cnnviz.weights.TRAIN_COMMANDS``; for example::
 
     python -m cnnviz.train --dataset mnist --epochs 10 --seed 0 --threads 1 --out assets/
+
+Training ends by storing each channel's favourite test pictures beside the weights;
+``--top-patches-only`` does only that, for weights already in ``--out``.
 """
 
 from __future__ import annotations
@@ -22,8 +25,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from cnnviz.data import DATA_DIR_ENV, DATASETS, DatasetError, load_dataset
+from cnnviz.explain import Favourites, channel_peaks, conv_layers, favourites
 from cnnviz.model import CNN, LESSON_CNN, count_parameters, to_tensor
-from cnnviz.weights import save_model
+from cnnviz.weights import WeightsError, load_model, save_model, save_top_patches
 
 
 @dataclass(frozen=True)
@@ -180,6 +184,17 @@ def evaluate(
     return accuracy, predictions
 
 
+TOP_K = 9  # favourite test pictures stored per channel: the page shows nine
+
+
+def search_favourites(model: CNN, images: np.ndarray, k: int = TOP_K) -> dict[str, Favourites]:
+    """The ``k`` pictures of ``images`` exciting each channel of each convolution layer most
+    (one pass over the pictures per layer, every channel at once)."""
+    return {
+        layer: favourites(channel_peaks(model, images, layer), k) for layer in conv_layers(model)
+    }
+
+
 def _parser() -> argparse.ArgumentParser:
     defaults = TrainConfig()
     parser = argparse.ArgumentParser(
@@ -199,11 +214,36 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", default=None, help=f"default: ${DATA_DIR_ENV} or a cache")
     parser.add_argument("--out", default="assets/", help="folder for the weights and card")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    parser.add_argument(
+        "--top-patches-only",
+        action="store_true",
+        help="do not train: search the test set with the weights already in --out and store "
+        "each channel's favourite pictures beside them (<dataset>-cnn-top-patches.json)",
+    )
     return parser
 
 
+def _store_top_patches(
+    model: CNN, dataset: str, test_images: np.ndarray, args: argparse.Namespace, argv: list[str]
+) -> None:
+    start = time.perf_counter()
+    found = search_favourites(model, test_images)
+    entry = save_top_patches(
+        dataset,
+        found,
+        out_dir=args.out,
+        images=test_images,
+        command=shlex.join(["python", "-m", "cnnviz.train", *argv]),
+    )
+    print(
+        f"wrote {entry['file']} ({entry['k']} test pictures per channel of "
+        f"{', '.join(found)}, sha256 {entry['sha256']}) in {time.perf_counter() - start:.0f}s"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Train, report the test accuracy and write the weights and their card."""
+    """Train, report the test accuracy and write the weights, their card and the top patches
+    (or, with ``--top-patches-only``, only the top patches of the weights already there)."""
     argv = sys.argv[1:] if argv is None else argv
     args = _parser().parse_args(argv)
     config = TrainConfig(
@@ -217,12 +257,21 @@ def main(argv: list[str] | None = None) -> int:
         hflip=args.hflip,
     )
     try:
-        images, labels = load_dataset(args.dataset, "train", root=args.data_dir)
         test_images, test_labels = load_dataset(args.dataset, "test", root=args.data_dir)
+        if not args.top_patches_only:
+            images, labels = load_dataset(args.dataset, "train", root=args.data_dir)
     except DatasetError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     torch.set_num_threads(args.threads)
+    if args.top_patches_only:
+        try:
+            model = load_model(args.dataset, assets_dir=args.out)
+        except WeightsError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        _store_top_patches(model, args.dataset, test_images, args, argv)
+        return 0
     pixels = images / 255.0
     torch.manual_seed(args.seed)  # the weight initialisation
     model = CNN(LESSON_CNN, mean=float(pixels.mean()), std=float(pixels.std()))
@@ -255,6 +304,7 @@ def main(argv: list[str] | None = None) -> int:
         },
     )
     print(f"wrote {args.out} ({card['weights_file']}, sha256 {card['sha256']})")
+    _store_top_patches(model.eval(), args.dataset, test_images, args, argv)
     return 0
 
 

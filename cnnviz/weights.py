@@ -2,6 +2,9 @@
 
 ``assets/<name>-cnn.safetensors`` holds the tensors; ``assets/<name>-cnn.json`` holds the
 architecture, the training command, the test accuracy and the sha256 of the tensors file.
+``assets/<name>-cnn-top-patches.json`` holds, for each channel of each convolution layer, the
+test pictures that excite it most (a search of the whole test set that takes seconds, done
+once by the training script); the card names its sha256 and the test pictures it was made on.
 Loading never unpickles anything.
 """
 
@@ -10,15 +13,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Literal, get_args
 
+import numpy as np
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from cnnviz.model import CNN, CNNConfig, count_parameters
+from cnnviz.explain import Favourites
+from cnnviz.model import CNN, CNNConfig, count_parameters, layer_shapes
 
 ModelName = Literal["fashion-mnist", "mnist"]
 MODEL_NAMES: tuple[str, ...] = get_args(ModelName)
@@ -31,6 +37,11 @@ TRAIN_COMMANDS = {
     "mnist": "python -m cnnviz.train --dataset mnist --epochs 10 --seed 0 "
     "--threads 1 --out assets/",
 }
+
+
+def top_patches_command(name: str) -> str:
+    """The command that rewrites the top patches of the shipped weights, without training."""
+    return f"python -m cnnviz.train --dataset {name} --top-patches-only --out assets/"
 
 
 class WeightsError(ValueError):
@@ -120,3 +131,136 @@ def save_model(
     }
     card_path.write_text(json.dumps(full, indent=2) + "\n", encoding="utf-8")
     return full
+
+
+# --- the favourite test pictures of every channel, stored beside the weights -----------------
+
+TOP_PATCHES_KEY = "top_patches"  # the card's entry naming the file
+
+
+def top_patches_path(name: ModelName, assets_dir: str | os.PathLike[str] | None = None) -> Path:
+    """``<name>-cnn-top-patches.json`` beside the weights of model ``name``."""
+    card_path, _ = model_paths(name, assets_dir)
+    return card_path.with_name(f"{name}-cnn-top-patches.json")
+
+
+def pixels_sha256(images: np.ndarray) -> str:
+    """Hex sha256 of uint8 pictures ``(N, H, W)``, shape included: names a test set."""
+    pixels = np.ascontiguousarray(images, dtype=np.uint8)
+    digest = hashlib.sha256(repr(pixels.shape).encode())
+    digest.update(pixels.data)
+    return digest.hexdigest()
+
+
+def _one_line_lists(text: str) -> str:
+    """JSON with each innermost list on one line: one channel per line, readable in a diff."""
+    return re.sub(
+        r"\[\s+([^\[\]]*?)\s+\]", lambda m: "[" + " ".join(m.group(1).split()) + "]", text
+    )
+
+
+def save_top_patches(
+    name: ModelName,
+    found: dict[str, Favourites],
+    *,
+    out_dir: str | os.PathLike[str],
+    images: np.ndarray,
+    command: str,
+) -> dict[str, Any]:
+    """Write ``<name>-cnn-top-patches.json`` (``found`` per convolution layer, searched in
+    ``images``) and name it in the card of the weights in ``out_dir``; return that entry."""
+    card_path, _ = model_paths(name, out_dir)
+    card = json.loads(card_path.read_text(encoding="utf-8"))
+    path = top_patches_path(name, out_dir)
+    layers = {
+        layer: {
+            "indices": f.indices.tolist(),
+            "values": [[float(v) for v in row] for row in f.values],
+            "rows": f.rows.tolist(),
+            "cols": f.cols.tolist(),
+        }
+        for layer, f in found.items()
+    }
+    text = _one_line_lists(json.dumps({"layers": layers}, indent=1))
+    path.write_text(text + "\n", encoding="utf-8")
+    entry = {
+        "file": path.name,
+        "sha256": file_sha256(path),
+        "command": command,
+        "k": min((f.k for f in found.values()), default=0),
+        "test_images": len(images),
+        "test_images_sha256": pixels_sha256(images),
+        "weights_sha256": card["sha256"],
+    }
+    card[TOP_PATCHES_KEY] = entry
+    card_path.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    return entry
+
+
+def load_top_patches(
+    name: ModelName,
+    *,
+    images: np.ndarray,
+    assets_dir: str | os.PathLike[str] | None = None,
+    images_sha256: str | None = None,
+) -> dict[str, Favourites]:
+    """The stored favourites of every convolution layer of shipped model ``name``, checked:
+    the file's sha256 against the card, the card's against the weights and the test set
+    ``images`` (or its ``images_sha256``, if known), every shape and number against the
+    architecture. Raises ``WeightsError`` saying what does not fit and how to remake it."""
+    card = read_card(name, assets_dir=assets_dir)
+    path = top_patches_path(name, assets_dir)
+
+    def fail(problem: str) -> WeightsError:
+        return WeightsError(
+            f"{problem} The test pictures are searched instead (a few seconds); to store the "
+            f"search again run: {top_patches_command(name)}"
+        )
+
+    entry = card.get(TOP_PATCHES_KEY)
+    if not isinstance(entry, dict) or not {"sha256", "test_images_sha256"} <= entry.keys():
+        raise fail(f"The card of the {name} model names no stored top patches.")
+    if entry.get("weights_sha256") != card["sha256"]:
+        raise fail(f"The stored top patches of {name} were made for other weights.")
+    if not path.is_file():
+        raise fail(f"The top patches file {path} is missing.")
+    if file_sha256(path) != entry["sha256"]:
+        raise fail(f"The top patches file {path} is damaged or was replaced.")
+    if (images_sha256 or pixels_sha256(images)) != entry["test_images_sha256"]:
+        raise fail(f"The stored top patches of {name} were made on other test pictures.")
+    try:
+        layers = json.loads(path.read_text(encoding="utf-8"))["layers"]
+        return _check_favourites(layers, CNNConfig(**card["architecture"]), len(images))
+    except (KeyError, TypeError, ValueError) as error:
+        raise fail(f"The top patches file {path} does not fit the model: {error}.") from None
+
+
+def _check_favourites(layers: dict, config: CNNConfig, count: int) -> dict[str, Favourites]:
+    """``Favourites`` per convolution layer from the file's lists; ValueError if any list does
+    not fit ``config`` or a set of ``count`` pictures."""
+    shapes = dict(layer_shapes(config))
+    found = {}
+    for i, channels in enumerate(config.channels, start=1):
+        layer = f"conv{i}"
+        _, height, width = shapes[layer]
+        entry = layers[layer]
+        f = Favourites(
+            layer=layer,
+            indices=np.array(entry["indices"], np.int64),
+            values=np.array(entry["values"], np.float32),
+            rows=np.array(entry["rows"], np.int16),
+            cols=np.array(entry["cols"], np.int16),
+        )
+        arrays = (f.indices, f.values, f.rows, f.cols)
+        if any(a.ndim != 2 or a.shape != (channels, f.indices.shape[1]) for a in arrays):
+            raise ValueError(f"{layer} needs {channels} rows of equal length")
+        in_range = all(
+            ((a >= 0) & (a < high)).all()
+            for a, high in ((f.indices, count), (f.rows, height), (f.cols, width))
+        )
+        if not in_range or not np.isfinite(f.values).all():
+            raise ValueError(f"{layer} has picture numbers, places or values out of range")
+        if (np.diff(f.values, axis=1) > 0).any():
+            raise ValueError(f"{layer} is not in order, strongest first")
+        found[layer] = f
+    return found

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 import torch
 
-from cnnviz.data import dataset_available
+from cnnviz.data import dataset_available, load_dataset
 from cnnviz.model import CNN, CNNConfig
 from cnnviz.train import History, TrainConfig, TrainProgress, augment, evaluate, main, train
-from cnnviz.weights import file_sha256, load_model
+from cnnviz.weights import file_sha256, load_model, load_top_patches, top_patches_path
 
 REPO = Path(__file__).resolve().parent.parent
 TINY = CNNConfig(channels=(4,), dense=16, dropout=0.0)
@@ -157,6 +157,31 @@ def test_command_line_smoke_run(data_dir, tmp_path):
     assert card["command"].startswith("python -m cnnviz.train --dataset mnist")
     model = load_model("mnist", assets_dir=tmp_path)
     assert not model.training and model(torch.rand(2, 1, 28, 28)).shape == (2, 10)
+    test_images, _ = load_dataset("mnist", "test", root=data_dir)
+    stored = load_top_patches("mnist", images=test_images, assets_dir=tmp_path)
+    assert stored["conv1"].indices.shape == (32, 9) and stored["conv2"].values.shape == (64, 9)
+    assert "wrote mnist-cnn-top-patches.json" in done.stdout
+    first = file_sha256(top_patches_path("mnist", tmp_path))
+    again = ["--dataset", "mnist", "--top-patches-only", "--threads", "1"]
+    threads = torch.get_num_threads()
+    try:  # one thread here, two in the run above
+        assert main([*again, "--data-dir", str(data_dir), "--out", str(tmp_path)]) == 0
+    finally:
+        torch.set_num_threads(threads)
+    assert file_sha256(top_patches_path("mnist", tmp_path)) == first  # reproduced exactly
+    card = json.loads((tmp_path / "mnist-cnn.json").read_text())
+    assert card["steps"] == 5 and card["top_patches"]["sha256"] == first
+    assert "--top-patches-only" in card["top_patches"]["command"]
+
+
+def test_top_patches_only_needs_the_weights(data_dir, tmp_path, capsys):
+    """``--top-patches-only`` with no weights in --out says so and exits with status 2."""
+    if not dataset_available("mnist", root=data_dir):
+        pytest.skip(f"mnist not found in {data_dir}")
+    args = ["--dataset", "mnist", "--top-patches-only", "--data-dir", str(data_dir)]
+    assert main([*args, "--out", str(tmp_path)]) == 2
+    assert "is missing" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
 
 
 def test_command_line_without_data_explains_and_fails(tmp_path, capsys):

@@ -6,11 +6,14 @@ import json
 import shutil
 from dataclasses import asdict
 
+import numpy as np
 import pytest
+from numpy.testing import assert_array_equal
 
 from cnnviz.data import dataset_available, load_dataset
+from cnnviz.explain import channel_peaks, favourites
 from cnnviz.model import LESSON_CNN, count_parameters
-from cnnviz.train import evaluate
+from cnnviz.train import evaluate, search_favourites
 from cnnviz.weights import (
     ASSETS_DIR,
     MODEL_NAMES,
@@ -18,8 +21,13 @@ from cnnviz.weights import (
     WeightsError,
     file_sha256,
     load_model,
+    load_top_patches,
     model_paths,
+    pixels_sha256,
     read_card,
+    save_top_patches,
+    top_patches_command,
+    top_patches_path,
 )
 
 FLOORS = {"fashion-mnist": 0.92, "mnist": 0.99}
@@ -29,7 +37,7 @@ FLOORS = {"fashion-mnist": 0.92, "mnist": 0.99}
 def copied(tmp_path):
     """A private copy of the shipped assets that a test may damage."""
     for name in MODEL_NAMES:
-        for path in model_paths(name):
+        for path in (*model_paths(name), top_patches_path(name)):
             shutil.copy(path, tmp_path / path.name)
     return tmp_path
 
@@ -119,3 +127,114 @@ def test_unknown_model_name_lists_choices():
 def test_default_assets_folder_is_the_repository_one():
     """Without ``assets_dir`` the shipped files are read from the repository's assets/."""
     assert ASSETS_DIR.name == "assets" and (ASSETS_DIR.parent / "cnnviz").is_dir()
+
+
+# --- the stored top patches -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_shipped_card_names_its_top_patches(name):
+    """The card names the top patches file by sha256, the weights it belongs to and the
+    command that remakes it."""
+    card = read_card(name)
+    entry = card["top_patches"]
+    path = top_patches_path(name)
+    assert entry["file"] == path.name and entry["sha256"] == file_sha256(path)
+    assert entry["weights_sha256"] == card["sha256"]
+    assert entry["k"] == 9 and entry["test_images"] == 10_000
+    assert entry["command"].startswith(top_patches_command(name).split(" --out")[0])
+    assert path.stat().st_size < 100_000
+
+
+@pytest.mark.data
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_shipped_top_patches_are_what_a_search_finds(data_dir, name):
+    """Loaded and checked against the real test set, conv1's stored favourites are exactly
+    those a fresh search of the 10,000 pictures finds (conv2's shapes are checked on load)."""
+    images, _ = load_dataset(name, "test", root=data_dir)
+    model = load_model(name)
+    stored = load_top_patches(name, images=images)
+    assert set(stored) == {"conv1", "conv2"}
+    assert stored["conv2"].indices.shape == (64, 9)
+    fresh = favourites(channel_peaks(model, images, "conv1"))
+    assert_array_equal(stored["conv1"].indices, fresh.indices)
+    np.testing.assert_allclose(stored["conv1"].values, fresh.values, rtol=1e-6)
+
+
+def small_set(count: int = 40) -> np.ndarray:
+    return np.random.default_rng(5).integers(0, 256, (count, 28, 28), dtype=np.uint8)
+
+
+@pytest.fixture
+def stored(copied):
+    """The mnist weights in ``copied`` with top patches searched in a small random set."""
+    images = small_set()
+    found = search_favourites(load_model("mnist", assets_dir=copied), images, k=4)
+    save_top_patches("mnist", found, out_dir=copied, images=images, command="test")
+    return copied, images, found
+
+
+def test_stored_top_patches_come_back_exactly(stored):
+    folder, images, found = stored
+    loaded = load_top_patches("mnist", images=images, assets_dir=folder)
+    for layer, f in found.items():
+        for field in ("indices", "values", "rows", "cols"):
+            assert_array_equal(getattr(loaded[layer], field), getattr(f, field), err_msg=field)
+    digest = pixels_sha256(images)
+    assert load_top_patches("mnist", images=images, assets_dir=folder, images_sha256=digest)
+
+
+def test_damaged_or_missing_top_patches_are_refused(stored):
+    """Flipped bytes or a missing file raise WeightsError with the command that remakes it."""
+    folder, images, _ = stored
+    path = top_patches_path("mnist", folder)
+    path.write_text(path.read_text().replace("1", "2", 1))
+    with pytest.raises(WeightsError, match="damaged or was replaced") as caught:
+        load_top_patches("mnist", images=images, assets_dir=folder)
+    assert top_patches_command("mnist") in str(caught.value)
+    path.unlink()
+    with pytest.raises(WeightsError, match="is missing"):
+        load_top_patches("mnist", images=images, assets_dir=folder)
+
+
+def test_top_patches_of_other_pictures_or_weights_are_refused(stored):
+    folder, images, _ = stored
+    other = images.copy()
+    other[0, 0, 0] ^= 1
+    with pytest.raises(WeightsError, match="other test pictures"):
+        load_top_patches("mnist", images=other, assets_dir=folder)
+    card_path, _ = model_paths("mnist", folder)
+    card = json.loads(card_path.read_text())
+    card["top_patches"]["weights_sha256"] = "0" * 64
+    card_path.write_text(json.dumps(card))
+    with pytest.raises(WeightsError, match="other weights"):
+        load_top_patches("mnist", images=images, assets_dir=folder)
+    del card["top_patches"]
+    card_path.write_text(json.dumps(card))
+    with pytest.raises(WeightsError, match="names no stored top patches"):
+        load_top_patches("mnist", images=images, assets_dir=folder)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda layers: layers["conv2"]["indices"].pop(), "64 rows"),
+        (lambda layers: layers["conv1"]["rows"][0].__setitem__(0, 26), "out of range"),
+        (lambda layers: layers["conv1"]["indices"][3].__setitem__(1, 40), "out of range"),
+        (lambda layers: layers["conv1"]["values"][0].reverse(), "not in order"),
+        (lambda layers: layers.pop("conv2"), "conv2"),
+    ],
+)
+def test_top_patches_that_do_not_fit_the_model_are_refused(stored, change, message):
+    """A file whose sha256 the card vouches for but whose lists do not fit the architecture."""
+    folder, images, _ = stored
+    path = top_patches_path("mnist", folder)
+    data = json.loads(path.read_text())
+    change(data["layers"])
+    path.write_text(json.dumps(data))
+    card_path, _ = model_paths("mnist", folder)
+    card = json.loads(card_path.read_text())
+    card["top_patches"]["sha256"] = file_sha256(path)
+    card_path.write_text(json.dumps(card))
+    with pytest.raises(WeightsError, match=f"does not fit the model: .*{message}"):
+        load_top_patches("mnist", images=images, assets_dir=folder)
