@@ -2,9 +2,10 @@
 
 Pictures are numpy/OpenCV mosaics (``cnnviz.mosaic``) and numbers are text or HTML: nothing
 here draws a matplotlib figure. Each picture is built and encoded once per (model, picture,
-view) and shared through ``st.cache_data``; the search of the test set for a channel's
-favourite patches runs once per model and layer for the whole class. The shipped models are
-shared by everyone and are only ever read.
+view) and shared through ``st.cache_data``. A channel's favourite test pictures are read from
+the file stored beside a shipped model's weights; for any other model the test set is searched,
+once per model and layer for the whole class. The shipped models are shared by everyone and
+are only ever read.
 """
 
 from __future__ import annotations
@@ -24,7 +25,14 @@ from cnnviz.data import (
     dataset_available,
     load_dataset,
 )
-from cnnviz.explain import Peaks, TopPatches, channel_peaks, conv_layers, top_patches
+from cnnviz.explain import (
+    Favourites,
+    TopPatches,
+    channel_peaks,
+    conv_layers,
+    favourites,
+    top_patches,
+)
 from cnnviz.grids import grid_html
 from cnnviz.model import CNN, count_parameters, feature_maps, saliency, to_tensor
 from cnnviz.mosaic import (
@@ -44,11 +52,11 @@ from cnnviz.mosaic import (
 )
 from cnnviz.plotting import colorize, image_to_rgb, symmetric_limit
 from cnnviz.preprocess import Preprocessed, to_dataset_style
-from cnnviz.weights import MODEL_NAMES, WeightsError
+from cnnviz.weights import MODEL_NAMES, WeightsError, load_top_patches, pixels_sha256
 from ui import cache, views
 from ui.datasets import TITLES, offer_download
 from ui.drawing import drawing_pad
-from ui.models import SUBJECTS, model_title, shipped_model
+from ui.models import SUBJECTS, assets_dir, model_title, shipped_model
 from ui.user_model import get_user_model
 
 YOURS = "yours"  # the model-choice value for this session's own trained model
@@ -475,28 +483,51 @@ def show_kernels(chosen: Chosen) -> None:
             )
 
 
+@st.cache_data(max_entries=4, show_spinner=False)
+def _test_set_sha256(name: str, root: str) -> str:
+    return pixels_sha256(_test_set(name, root)[0])
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _stored(name: str, folder: str | None, root: str) -> dict[str, Favourites]:
+    """The shipped model's stored favourites, checked against the test set on this server
+    (a ``WeightsError`` is not cached: restoring the file fixes the page)."""
+    pixels, _ = _test_set(name, root)
+    digest = _test_set_sha256(name, root)
+    return load_top_patches(name, images=pixels, assets_dir=folder, images_sha256=digest)
+
+
 @st.cache_resource(max_entries=8, ttl=7200, show_spinner=False)
-def _peaks(model_key: str, dataset: str, root: str, layer: str, _model: CNN) -> Peaks:
+def _searched(model_key: str, dataset: str, root: str, layer: str, _model: CNN) -> Favourites:
+    """Every channel of ``layer`` searched at once in the test set, kept for the class."""
     pixels, _ = _test_set(dataset, root)
-    return channel_peaks(_model, pixels, layer)
+    return favourites(channel_peaks(_model, pixels, layer))
 
 
-@st.cache_data(max_entries=512, show_spinner=False)
-def _top9(model_key: str, dataset: str, root: str, layer: str, channel: int, _model: CNN):
-    pixels, _ = _test_set(dataset, root)
-    peaks = _peaks(model_key, dataset, root, layer, _model)
-    return top_patches(_model, pixels, layer, channel, peaks=peaks)
-
-
-def top_nine(chosen: Chosen, layer: str, channel: int) -> TopPatches:
-    """The nine test pictures exciting ``channel`` of ``layer`` most (the test set must be
-    there). The search covers every channel of the layer at once and is kept for the class.
-    """
+def layer_favourites(chosen: Chosen, layer: str) -> Favourites:
+    """The favourite test pictures of every channel of ``layer``: stored beside a shipped
+    model's weights (checked), else searched now, once per model and layer for the class."""
+    root = str(data_root())
+    if chosen.key == f"shipped:{chosen.dataset}":
+        try:
+            return _stored(chosen.dataset, assets_dir(), root)[layer]
+        except WeightsError as error:
+            st.caption(
+                f"The stored search could not be used, so the test set is searched now. {error}"
+            )
     with st.spinner(
         f"Searching the 10,000 test pictures for the ones {layer} likes most "
         "(once per layer, for the whole class)…"
     ):
-        return _top9(chosen.key, chosen.dataset, str(data_root()), layer, channel, chosen.model)
+        return _searched(chosen.key, chosen.dataset, root, layer, chosen.model)
+
+
+def top_nine(chosen: Chosen, layer: str, channel: int) -> TopPatches:
+    """The nine test pictures exciting ``channel`` of ``layer`` most (the test set must be
+    there), with the patch each one shows the channel."""
+    pixels, _ = _test_set(chosen.dataset, str(data_root()))
+    found = layer_favourites(chosen, layer)
+    return top_patches(chosen.model, pixels, layer, channel, found=found)
 
 
 def channel_close_up(chosen: Chosen, picture: Picture, result: Run) -> None:

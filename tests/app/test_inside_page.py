@@ -22,7 +22,7 @@ from cnnviz.data import CLASS_NAMES, load_dataset
 from cnnviz.images import decode_image
 from cnnviz.model import CNN, CNNConfig, to_tensor
 from cnnviz.preprocess import to_dataset_style
-from cnnviz.weights import ASSETS_DIR, load_model
+from cnnviz.weights import ASSETS_DIR, load_model, load_top_patches, top_patches_path
 from tests.app.conftest import APP, png_bytes, text_of
 from tests.test_preprocess import paper_digit
 from ui.user_model import KEY as USER_MODEL_KEY
@@ -203,6 +203,58 @@ def test_damaged_weights_get_a_clear_message_and_the_other_model_works(
     at = ok(at.run())
     assert not at.error
     assert at.radio(key="inside.source").value == "upload"
+
+
+def top_line(at: AppTest) -> list[str]:
+    """The ``#index (class, activation)`` items of the favourite test pictures' sentence."""
+    found = re.search(r"Top: (.+)\.", text_of(at))
+    assert found, "no 'Top: ...' sentence"
+    return found.group(1).split(", #")
+
+
+@pytest.mark.data
+def test_a_shipped_models_top_patches_are_read_not_searched(entry, with_data, monkeypatch):
+    """The shipped networks bring their favourite test pictures: no search of the test set,
+    and the nine are the stored ones, strongest first."""
+    import ui.inside
+
+    def no_search(*args, **kwargs):
+        raise AssertionError("the test set was searched")
+
+    monkeypatch.setattr(ui.inside, "channel_peaks", no_search)
+    at = page(entry)
+    at.session_state["inside.open.top"] = True
+    at.selectbox(key="inside.layer").set_value("conv2")
+    at = ok(at.run())
+    at.slider(key="inside.channel.conv2").set_value(7)
+    items = top_line(ok(at.run()))
+    pixels, _ = load_dataset("fashion-mnist", "test", root=with_data)
+    stored = load_top_patches("fashion-mnist", images=pixels)["conv2"]
+    assert [int(re.match(r"#?(\d+)", i).group(1)) for i in items] == list(stored.indices[7])
+    assert f"{stored.values[7][0]:.2f})" in items[0]
+    assert "searched now" not in text_of(at)
+
+
+@pytest.mark.data
+def test_damaged_top_patches_are_searched_instead(entry, with_data, damaged_patches):
+    """A top patches file that fails its check: a sentence saying so, then a search."""
+    at = page(entry)
+    at.session_state["inside.open.top"] = True
+    at = ok(at.run())
+    assert len(top_line(at)) == 9
+    assert "the test set is searched now" in text_of(at)
+    assert "damaged or was replaced" in text_of(at)
+
+
+@pytest.fixture
+def damaged_patches(tmp_path, monkeypatch) -> Path:
+    """A copy of assets/ whose Fashion-MNIST top patches have one number changed."""
+    folder = tmp_path / "assets"
+    shutil.copytree(ASSETS_DIR, folder)
+    path = top_patches_path("fashion-mnist", folder)
+    path.write_text(re.sub(r"\[(\d)", r"[1\1", path.read_text(), count=1))  # 4134 -> 14134
+    monkeypatch.setenv("CNNVIZ_ASSETS_DIR", str(folder))
+    return folder
 
 
 def small_user_model() -> UserModel:
