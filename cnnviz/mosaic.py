@@ -12,6 +12,7 @@ sheet of a channel's favourite patches, and bar charts as HTML (numbers the brow
 from __future__ import annotations
 
 import base64
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -116,20 +117,54 @@ def colours(values: np.ndarray, cmap: str, limits: tuple[float, float]) -> np.nd
     return out
 
 
+@functools.lru_cache(maxsize=4096)
+def _metrics(text: str) -> tuple[int, int, int]:
+    """``(width, height, baseline)`` of ``text`` in the label font. Kept: the labels are a few
+    hundred short numbers, and OpenCV's measuring costs more than the drawing."""
+    (width, height), baseline = cv2.getTextSize(text, FONT, FONT_SCALE, THICKNESS)
+    return width, height, baseline
+
+
 def text_size(text: str) -> tuple[int, int]:
     """``(width, height)`` in pixels of ``text`` in the label font, descenders included."""
-    (width, height), baseline = cv2.getTextSize(text, FONT, FONT_SCALE, THICKNESS)
+    width, height, baseline = _metrics(text)
     return width, height + baseline
 
 
 def _write(picture: np.ndarray, text: str, centre: tuple[int, int], align="centre") -> None:
     """Write ``text`` on ``picture`` in place, centred on ``centre`` ``(y, x)`` (or ending at
     its ``x`` for ``align="right"``)."""
-    (width, height), baseline = cv2.getTextSize(text, FONT, FONT_SCALE, THICKNESS)
+    width, height, baseline = _metrics(text)
     y, x = centre
     left = x - width if align == "right" else x - width // 2
     bottom = y + (height - baseline) // 2 + baseline // 2
     cv2.putText(picture, text, (left, bottom), FONT, FONT_SCALE, INK, THICKNESS, cv2.LINE_AA)
+
+
+@functools.lru_cache(maxsize=512)
+def _label_strip(
+    texts: tuple[str, ...], centres: tuple[int, ...], height: int, width: int, down: bool
+) -> np.ndarray:
+    """A read-only white ``(height, width, 3)`` margin with each text written at its centre:
+    along the strip (x) and halfway up, or, ``down``, at y and ending ``PAD`` before the right
+    edge. Drawn once per layout: with other threads running, each OpenCV call costs more (the
+    lock hand-over; measured about 0.3 ms per call in a page) than copying the strip."""
+    strip = np.full((height, width, 3), BACKGROUND, np.uint8)
+    for text, centre in zip(texts, centres, strict=True):
+        if down:
+            _write(strip, text, (centre, width - PAD), "right")
+        else:
+            _write(strip, text, (height // 2, centre))
+    strip.flags.writeable = False
+    return strip
+
+
+def _number(picture: np.ndarray, top: int, left: int, across: dict, down: dict) -> None:
+    """Write the margins of ``picture`` in place: ``across`` maps x centres to the numbers of
+    the top margin, ``down`` y centres (below ``top``) to those of the left margin."""
+    height, width = picture.shape[:2]
+    picture[:top] = _label_strip(tuple(across.values()), tuple(across), top, width, False)
+    picture[top:, :left] = _label_strip(tuple(down.values()), tuple(down), height - top, left, True)
 
 
 def _every(labels: Sequence[str], room: int) -> int:
@@ -235,10 +270,15 @@ def feature_mosaic(
     left = max(text_size(t)[0] for t in row_labels) + 2 * PAD
     picture = _tiles(colours(maps, cmap, limits), columns, scale, gap, top, left)
     down, across = h * scale + gap, w * scale + gap
-    for c in range(0, columns, _every(column_labels, across)):
-        _write(picture, column_labels[c], (top // 2, left + c * across + w * scale // 2))
-    for r in range(0, rows, max(1, math.ceil((text_size("0")[1] + PAD) / down))):
-        _write(picture, row_labels[r], (top + r * down + h * scale // 2, left - PAD), "right")
+    _number(
+        picture,
+        top,
+        left,
+        {left + c * across + w * scale // 2: column_labels[c]
+         for c in range(0, columns, _every(column_labels, across))},
+        {r * down + h * scale // 2: row_labels[r]
+         for r in range(0, rows, max(1, math.ceil((text_size("0")[1] + PAD) / down)))},
+    )  # fmt: skip
     return Mosaic(picture, columns, count, h, w, scale, gap, top, left, cmap, limits)
 
 
@@ -288,11 +328,13 @@ def close_up(
     picture = _tiles(colours(values[None], cmap, limits), 1, scale, 0, top, left)
     below, right = text_size("0")[1] // 2 + PAD, widest // 2 + PAD  # room for the last numbers
     picture = np.pad(picture, ((0, below), (0, right), (0, 0)), constant_values=255)
-    for i in range(0, max(h, w), every):
-        if i < w:
-            _write(picture, str(i), (top // 2, left + i * scale + scale // 2))
-        if i < h:
-            _write(picture, str(i), (top + i * scale + scale // 2, left - PAD), "right")
+    _number(
+        picture,
+        top,
+        left,
+        {left + i * scale + scale // 2: str(i) for i in range(0, w, every)},
+        {i * scale + scale // 2: str(i) for i in range(0, h, every)},
+    )
     if mark is not None:
         row, col = mark
         if not (0 <= row < h and 0 <= col < w):
@@ -403,12 +445,17 @@ SCALE_LINE = "display:flex;align-items:center;gap:.5em;flex-wrap:wrap;margin:.2e
 SCALE_BAR = "width:14em;height:1.1em;border:1px solid #999"
 
 
-def colour_scale_html(bar_png: bytes, limits: tuple[float, float], words: str = "") -> str:
-    """One line: the low number, the colour bar (PNG bytes of :func:`colour_bar`), the high
-    number, then ``words`` (e.g. what the colours mean)."""
+@functools.cache
+def colour_bar_uri(cmap: str) -> str:
+    """:func:`colour_bar` of ``cmap`` as a ``data:`` URI of a small PNG, made once per name."""
+    return "data:image/png;base64," + base64.b64encode(encode_png(colour_bar(cmap))).decode()
+
+
+def colour_scale_html(cmap: str, limits: tuple[float, float], words: str = "") -> str:
+    """One line: the low number, the colour bar of ``cmap``, the high number, then ``words``
+    (e.g. what the colours mean)."""
     low, high = (short_number(v, 2) for v in limits)
-    data = base64.b64encode(bar_png).decode("ascii")
-    bar = f'<img src="data:image/png;base64,{data}" alt="" style="{SCALE_BAR}">'
+    bar = f'<img src="{colour_bar_uri(cmap)}" alt="" style="{SCALE_BAR}">'
     tail = f"<span>{escape(words)}</span>" if words else ""
     return f'<div style="{SCALE_LINE}"><b>{low}</b>{bar}<b>{high}</b>{tail}</div>'
 

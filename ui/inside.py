@@ -41,7 +41,6 @@ from cnnviz.mosaic import (
     Mosaic,
     bars_html,
     close_up,
-    colour_bar,
     colour_scale_html,
     default_scale,
     encode_png,
@@ -301,11 +300,6 @@ def _patches_png(key: str, _found: TopPatches, _pixels: np.ndarray, names: list[
     return encode_png(sheet)
 
 
-@st.cache_data(show_spinner=False)
-def _colour_bar(cmap: str) -> bytes:
-    return encode_png(colour_bar(cmap))
-
-
 MEANINGS = {
     SIGNED_MAP: "blue negative, white 0, red positive",
     UNSIGNED_MAP: "black 0, bright strong",
@@ -314,7 +308,7 @@ MEANINGS = {
 
 def colour_scale(cmap: str, limits: tuple[float, float], where=st) -> None:
     """A colour scale: its two end numbers (text) around the colour bar, and what it means."""
-    html = colour_scale_html(_colour_bar(cmap), limits, MEANINGS[cmap])
+    html = colour_scale_html(cmap, limits, MEANINGS[cmap])
     where.markdown(html, unsafe_allow_html=True)
 
 
