@@ -294,21 +294,21 @@ def learned_kernels() -> dict[str, np.ndarray | None]:
     return found
 
 
-# Shared by the class and never copied (st.cache_resource): the values are read-only bytes.
-@st.cache_resource(max_entries=24, ttl=3600, show_spinner=False)
+# In the server's one budget, shared by the class and never copied: read-only bytes.
+@cache.budgeted("linked")
 def padded_floats(key: str, _image: np.ndarray, padding, mode: str) -> linked.Floats:
     """The padded working image named by ``key``: the numbers the browser explains."""
     return linked.Floats.of(pad2d(_image, padding, mode=mode))
 
 
-@st.cache_resource(max_entries=24, ttl=3600, show_spinner=False)
+@cache.budgeted("linked")
 def input_png(key: str, _image: np.ndarray, padding, mode: str, used) -> linked.Png:
     """The padded input tinted (orange padding, purple never reached), shrunk to display."""
     rgb = views.padded_picture(key, _image, padding, mode, used)
     return linked.Png.of(views.fit(rgb, enlarge=False, largest=linked.LARGEST)[0])
 
 
-@st.cache_resource(max_entries=48, ttl=3600, show_spinner=False)
+@cache.budgeted("linked")
 def output_png(key: tuple, _out: np.ndarray, cmap: str) -> tuple[linked.Png, str, tuple | None]:
     """The output named by ``key`` (picture, kernel, settings) as the browser draws it, its
     legend and its colour scale."""

@@ -59,19 +59,37 @@ def _digest(data: bytes) -> str:
 
 @dataclass(frozen=True)
 class Floats:
-    """Exact numbers as the browser reads them: little-endian float32, C order."""
+    """Exact numbers as the browser reads them, C order.
+
+    Pixels that are exactly ``k / 255`` (a picture used at its own size) travel as one byte
+    each, four times smaller; the browser divides by 255 in float32 (``Math.fround``), giving
+    back the same float32 numbers. Anything else travels as little-endian float32.
+    """
 
     data: bytes
     digest: str  # names the content
     shape: tuple[int, ...]
+    dtype: str  # "u8" (k / 255) or "f4"
 
     @classmethod
     def of(cls, values: np.ndarray) -> Floats:
-        data = np.ascontiguousarray(values, dtype="<f4").tobytes()
-        return cls(data, _digest(data), tuple(values.shape))
+        values = np.asarray(values, dtype=np.float32)
+        steps = np.rint(values * 255)
+        exact = bool(((steps >= 0) & (steps <= 255)).all()) and np.array_equal(
+            (steps / 255).astype(np.float32), values
+        )
+        if exact:
+            data, dtype = steps.astype(np.uint8).tobytes(), "u8"
+        else:
+            data, dtype = np.ascontiguousarray(values, dtype="<f4").tobytes(), "f4"
+        return cls(data, _digest(data), tuple(values.shape), dtype)
 
     def url(self, slot: str) -> str:
         return _url(self.data, "application/octet-stream", self.digest, slot)
+
+    def spec(self, slot: str) -> dict:
+        """What the browser needs to read the numbers back."""
+        return {"url": self.url(slot), "dtype": self.dtype}
 
 
 @dataclass(frozen=True)
@@ -95,9 +113,9 @@ def png_url(rgb: np.ndarray, slot: str) -> str:
     return Png.of(rgb).url(slot)
 
 
-def floats_url(values: np.ndarray, slot: str) -> str:
-    """The exact numbers of ``values`` (any shape) as a float32 file's URL."""
-    return Floats.of(values).url(slot)
+def floats_spec(values: np.ndarray, slot: str) -> dict:
+    """Where and how the browser reads the exact numbers of ``values`` (any shape)."""
+    return Floats.of(values).spec(slot)
 
 
 def _mount(key: str, data: dict, label: str) -> None:
@@ -139,7 +157,7 @@ def conv_view(
     planes = padded.shape if len(padded.shape) == 3 else (1, *padded.shape)
     data = {
         "kind": "conv",
-        "padded": {"url": padded.url(f"{key}.padded"), "shape": planes},
+        "padded": {**padded.spec(f"{key}.padded"), "shape": planes},
         "input": {
             "url": input_png.url(f"{key}.input"),
             "alt": captions["input"],
@@ -199,7 +217,7 @@ def pool_view(
     data = {
         "kind": "pool",
         "input": {
-            "values": floats_url(plane, f"{key}.values"),
+            "values": floats_spec(plane, f"{key}.values"),
             "shape": plane.shape,
             "url": png_url(plane_rgb, f"{key}.input"),
             "alt": captions["input"],
@@ -258,7 +276,7 @@ def field_view(
         },
         "mosaic": {
             "url": png_url(mosaic.picture, f"{key}.mosaic"),
-            "values": floats_url(maps, f"{key}.values"),
+            "values": floats_spec(maps, f"{key}.values"),
             "height": int(mosaic.picture.shape[0]),
             "width": int(mosaic.picture.shape[1]),
             "count": int(mosaic.count),

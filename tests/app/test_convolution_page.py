@@ -310,3 +310,10 @@ def test_share_link_to_a_learned_kernel_opens_that_kernel():
     at = open_page(PAGE, {"conv.source": "A kernel the CNN learned", "conv.learned": "5"})
     expected = load_model("fashion-mnist").conv1.weight[5, 0].detach().numpy()
     assert linked_data(at)["kernel"]["values"] == pytest.approx(expected.ravel(), abs=1e-6)
+
+
+def test_exact_pixels_travel_as_bytes_shrunk_ones_as_float32(page):
+    """An upload used at its own size is k/255 exactly: one byte a pixel; a sample photo
+    shrunk to the working size is not: float32."""
+    assert linked_data(page)["padded"]["dtype"] == "u8"
+    assert linked_data(open_page(PAGE))["padded"]["dtype"] == "f4"

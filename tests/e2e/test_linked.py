@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from cnnviz import KERNELS, correlate2d, max_pool_winners, pool2d
+from cnnviz.images import downscale
 from tests.e2e.conftest import screenshot, wait_until_idle
 from tests.e2e.test_browser import assert_clean
 
@@ -29,7 +30,9 @@ class SentFrames:
         self.count += 1
 
 
-def open_linked(tab, url: str, tmp_path, query: str = "", page: str = "convolution"):
+def open_linked(
+    tab, url: str, tmp_path, query: str = "", page: str = "convolution", shape: str = "40 × 52"
+):
     """``page`` with PHOTO uploaded; returns the linked view's root once it has numbers."""
     tab.goto(f"{url}/{page}{query}")
     wait_until_idle(tab)
@@ -38,7 +41,8 @@ def open_linked(tab, url: str, tmp_path, query: str = "", page: str = "convoluti
     photo = tmp_path / "photo.png"
     Image.fromarray(PHOTO).save(photo)
     tab.locator('input[type="file"]').set_input_files(str(photo))
-    tab.get_by_text("40 × 52").first.wait_for()
+    if shape:
+        tab.get_by_text(shape).first.wait_for()
     wait_until_idle(tab)
     tab.locator(".lv-root[data-ready=true]").first.wait_for()
     return tab.locator(".lv-root").first
@@ -61,13 +65,17 @@ def shown(root) -> dict:
     return root.evaluate("e => ({...e.dataset})")
 
 
-def test_hover_shows_the_servers_output_value_at_twenty_pixels(server, page, tmp_path):
-    """For 20 random output pixels the browser's sum + bias equals correlate2d's output."""
-    root = open_linked(page, server, tmp_path, "?conv.pad=Same+size&conv.stride_w=2&conv.bias=0.5")
-    image = PHOTO.astype(np.float32) / 255
+@pytest.mark.parametrize("size", ["256", "32"])
+def test_hover_shows_the_servers_output_value_at_twenty_pixels(server, page, tmp_path, size):
+    """For 20 random output pixels the browser's sum + bias equals correlate2d's output, with
+    the picture at its own size (pixels sent as bytes) and shrunk (sent as float32)."""
+    query = f"?conv.pad=Same+size&conv.stride_w=2&conv.bias=0.5&input.size={size}"
+    root = open_linked(page, server, tmp_path, query, shape="40 × 52" if size == "256" else "")
+    image = downscale(PHOTO.astype(np.float32) / 255, int(size))
     expected = correlate2d(image, KERNELS["sobel_x"].weights, padding=1, stride=(1, 2), bias=0.5)
-    assert expected.shape == (40, 26)
-    for row, col in zip(RNG.integers(0, 40, 20), RNG.integers(0, 26, 20), strict=True):
+    assert expected.shape == ((40, 26) if size == "256" else (25, 16))
+    rows, cols = expected.shape
+    for row, col in zip(RNG.integers(0, rows, 20), RNG.integers(0, cols, 20), strict=True):
         page.mouse.move(*point_at(page, row, col, expected.shape))
         state = shown(root)
         assert (int(state["row"]), int(state["col"])) == (row, col)
@@ -75,7 +83,7 @@ def test_hover_shows_the_servers_output_value_at_twenty_pixels(server, page, tmp
         words = root.locator(".lv-sum").inner_text()
         assert f"= {expected[row, col]:.4f}".replace("-", "−") in words
         assert f"(row {row}, column {col})" in words
-    screenshot(page, "linked-convolution-hover")
+    screenshot(page, f"linked-convolution-hover-{size}")
     assert_clean(page)
 
 

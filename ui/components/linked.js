@@ -14,20 +14,29 @@ const FLOATS = new Map(); // url -> Promise<Float32Array>, shared by every view 
 const VIEWS = new WeakMap(); // parentElement -> the live view
 const GOLD = "#ffb000";
 
-function floats(url) {
-  if (!FLOATS.has(url)) {
+// The exact numbers behind a view: {url, dtype}. "u8" holds k for pixels that are exactly
+// k / 255 (float32 division, as numpy made them); "f4" holds float32 as they are.
+function floats(spec) {
+  const key = `${spec.url}|${spec.dtype}`;
+  if (!FLOATS.has(key)) {
     FLOATS.set(
-      url,
-      fetch(url)
+      key,
+      fetch(spec.url)
         .then((answer) => {
           if (!answer.ok) throw new Error(`HTTP ${answer.status}`);
           return answer.arrayBuffer();
         })
-        .then((buffer) => new Float32Array(buffer)),
+        .then((buffer) => {
+          if (spec.dtype !== "u8") return new Float32Array(buffer);
+          const bytes = new Uint8Array(buffer);
+          const values = new Float32Array(bytes.length);
+          for (let i = 0; i < bytes.length; i++) values[i] = Math.fround(bytes[i] / 255);
+          return values;
+        }),
     );
     if (FLOATS.size > 24) FLOATS.delete(FLOATS.keys().next().value); // keep the tab small
   }
-  return FLOATS.get(url);
+  return FLOATS.get(key);
 }
 
 function el(tag, className, text) {
@@ -365,7 +374,7 @@ class ConvView {
     );
     this.buildChannels(d);
     this.tables = null;
-    this.ready = floats(d.padded.url).then((values) => {
+    this.ready = floats(d.padded).then((values) => {
       this.values = values;
       this.root.dataset.ready = "true";
       this.stepper.show();
