@@ -42,6 +42,7 @@ from cnnviz.mosaic import (
     bars_html,
     close_up,
     colour_scale_html,
+    colours,
     default_scale,
     encode_png,
     feature_mosaic,
@@ -49,7 +50,7 @@ from cnnviz.mosaic import (
     patch_sheet,
     strip,
 )
-from cnnviz.plotting import colorize, image_to_rgb, symmetric_limit
+from cnnviz.plotting import image_to_rgb, symmetric_limit
 from cnnviz.preprocess import Preprocessed, to_dataset_style
 from cnnviz.weights import MODEL_NAMES, WeightsError, load_top_patches, pixels_sha256
 from ui import cache, views
@@ -662,7 +663,7 @@ def show_saliency(chosen: Chosen, picture: Picture, result: Run) -> None:
     # heat: (28, 28) in [0, 1]
     name = chosen.classes[result.predicted]
     row, col = np.unravel_index(int(np.argmax(heat)), heat.shape)
-    coloured = colorize(heat, cmap="magma", limits=(0.0, 1.0))
+    coloured = colours(heat, UNSIGNED_MAP, (0.0, 1.0))  # a diverged model's NaN: grey
     grey = image_to_rgb(picture.pixels)
     blend = (0.45 * grey + 0.55 * coloured).astype(np.uint8)
     st.markdown(

@@ -301,6 +301,22 @@ def test_your_model_is_offered_and_the_shared_one_never_changes(entry, with_data
     assert not any(p.requires_grad for p in shared.parameters())
 
 
+@pytest.mark.data
+def test_a_diverged_model_is_shown_without_a_traceback(entry, with_data):
+    """A model from the Train page whose weights hold NaN and inf (training diverged): every
+    section still appears; the numbers that are not numbers are drawn grey."""
+    user = small_user_model()
+    with torch.no_grad():
+        user.model.conv1.weight[0, 0, 0, 0] = float("nan")
+        user.model.conv2.weight[1, 0, 0, 0] = float("inf")
+    at = page(entry, **{USER_MODEL_KEY: user, "inside.model": "yours"})
+    at.session_state["inside.open.top"] = True
+    at.selectbox(key="inside.layer").set_value("conv2")
+    text = text_of(ok(at.run()))
+    assert "Where did the network look?" in [s.value for s in at.subheader][-1]
+    assert "conv2 `8 × 8 × 8`" in text and "Top: " in text
+
+
 def at_input(data_dir, index: int) -> np.ndarray:
     pixels, _ = load_dataset("mnist", "test", root=data_dir)
     return pixels[index]
