@@ -441,7 +441,8 @@ def show_layers(chosen: Chosen, picture: Picture, result: Run) -> None:
     st.markdown(f"**Shapes, layer by layer:** {shapes_line(result)}")
     st.caption(
         "Maps are numbered row by row: the number on the left is the first map of its row, "
-        "the number on top is added to it. One colour scale per layer, so a weak map looks pale."
+        "the number on top is added to it. One colour scale per layer, so a weak map looks pale. "
+        "ReLU and pooling keep their convolution's cell size, so pooled maps look half as wide."
     )
     names, scale = chosen.model.layer_names, None
     for name in names[: names.index("flatten")]:  # conv, relu, pool of each block
