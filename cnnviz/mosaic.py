@@ -40,7 +40,7 @@ GAP_COLOUR = (222, 222, 222)  # between tiles: a pale map still shows its edges
 BAD = (160, 160, 160)  # a value that is not a number (a diverged network) is grey
 MARK = (0, 208, 255)  # the outline of the strongest cell in a close-up
 FONT = cv2.FONT_HERSHEY_SIMPLEX
-FONT_SCALE = 0.8  # digits about 17 px tall: readable from the back of a classroom
+FONT_SCALE = 1.0  # digits about 22 px tall: readable from the back of a classroom
 THICKNESS = 2
 PAD = 6  # pixels between a number and what it labels
 
@@ -173,9 +173,12 @@ def _every(labels: Sequence[str], room: int) -> int:
     return max(1, math.ceil((widest + 2 * PAD) / max(room, 1)))
 
 
-def _spread(margin: int, tiles: int, cells: int, scale: int, gap: int) -> np.ndarray:
+def _spread(
+    margin: int, tiles: int, cells: int, scale: int, gap: int, after: int = 0
+) -> np.ndarray:
     """Which sheet row (or column) each picture row (column) shows, along one axis: ``margin``
-    pixels of blank, then per tile ``cells * scale`` pixels of its cells and ``gap`` of gap.
+    pixels of blank, then per tile ``cells * scale`` pixels of its cells and ``gap`` of gap,
+    then ``after`` pixels of blank.
 
     The sheet holds each tile's cells followed by one gap cell, then one blank cell at the end.
     """
@@ -184,7 +187,7 @@ def _spread(margin: int, tiles: int, cells: int, scale: int, gap: int) -> np.nda
     spread = (np.arange(tiles)[:, None] * (cells + 1) + block).ravel()
     if gap:
         spread[-gap:] = blank  # the gap after the last tile is margin
-    return np.concatenate([np.full(margin, blank), spread])
+    return np.concatenate([np.full(margin, blank), spread, np.full(after, blank)])
 
 
 def default_scale(h: int, w: int) -> int:
@@ -208,10 +211,11 @@ def _limits(values, signed: bool, limits) -> tuple[str, tuple[float, float]]:
 
 
 def _tiles(
-    cells: np.ndarray, columns: int, scale: int, gap: int, top: int, left: int
+    cells: np.ndarray, columns: int, scale: int, gap: int, top: int, left: int, right: int = 0
 ) -> np.ndarray:
     """A white picture with margins ``top`` and ``left``, then ``cells`` ``(C, h, w, 3)``
-    enlarged ``scale`` times in rows of ``columns``, gaps between them (and one after each).
+    enlarged ``scale`` times in rows of ``columns``, gaps between them (and one after each),
+    then ``right`` more pixels of margin.
 
     The maps are first laid out at one pixel per cell with one gap cell after each and one
     blank cell at the end; two ``take``s then repeat those cells into the whole picture
@@ -226,7 +230,7 @@ def _tiles(
     sheet[:, :h, :, :w] = padded.reshape(rows, columns, h, w, 3).transpose(0, 2, 1, 3, 4)
     sheet = sheet.reshape(rows * (h + 1), columns * (w + 1), 3)
     sheet = np.pad(sheet, ((0, 1), (0, 1), (0, 0)), constant_values=255)  # the blank cell
-    wide = sheet.take(_spread(left, columns, w, scale, gap), axis=1)
+    wide = sheet.take(_spread(left, columns, w, scale, gap, right), axis=1)
     return wide.take(_spread(top, rows, h, scale, gap), axis=0)
 
 
@@ -268,7 +272,8 @@ def feature_mosaic(
 
     top = text_size("0")[1] + 2 * PAD
     left = max(text_size(t)[0] for t in row_labels) + 2 * PAD
-    picture = _tiles(colours(maps, cmap, limits), columns, scale, gap, top, left)
+    overhang = max(text_size(t)[0] for t in column_labels) // 2 - w * scale // 2 - gap
+    picture = _tiles(colours(maps, cmap, limits), columns, scale, gap, top, left, max(0, overhang))
     down, across = h * scale + gap, w * scale + gap
     _number(
         picture,

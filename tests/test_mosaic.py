@@ -13,13 +13,16 @@ from cnnviz.mosaic import (
     GAP_COLOUR,
     MARK,
     PAD,
+    SHEET_PX,
     SIGNED_MAP,
     UNSIGNED_MAP,
     bars_html,
     close_up,
     colour_bar,
+    default_scale,
     encode_png,
     feature_mosaic,
+    kernel_sheet,
     patch_sheet,
     strip,
 )
@@ -145,6 +148,25 @@ def test_crowded_labels_are_thinned_out():
         for x in (mosaic.tile_origin(c)[1] for c in range(64))
     ]
     assert written[0] and not all(written)
+    assert not ink(mosaic.picture[:, -2:])  # no number runs off the right edge
+
+
+def test_kernel_sheet_puts_each_filter_in_a_column():
+    """Tile (row i, column o) is slice i of filter o, on one scale centred at 0; it fits."""
+    weights = random_maps((64 * 32, 3, 3), seed=2).reshape(64, 32, 3, 3)
+    sheet = kernel_sheet(weights)
+    assert (sheet.columns, sheet.count, sheet.rows) == (64, 64 * 32, 32)
+    assert sheet.picture.shape[1] <= SHEET_PX + sheet.margin_left + 20
+    m = np.abs(weights).max()
+    expected = colorize(weights, cmap=SIGNED_MAP, limits=(-m, m))  # (out, in, k, k, 3)
+    for out, slice_ in [(0, 0), (63, 0), (5, 31), (40, 17)]:
+        y, x = sheet.tile_origin(slice_ * 64 + out)
+        assert_array_equal(sheet.picture[y, x], expected[out, slice_, 0, 0])
+        assert sheet.cell_at(y, x) == (slice_ * 64 + out, 0, 0)
+    small = kernel_sheet(random_maps((8 * 4, 5, 5)).reshape(8, 4, 5, 5))
+    assert small.scale == default_scale(5, 5)  # few filters: each as large as a map
+    with pytest.raises(ValueError, match="out, in, k, k"):
+        kernel_sheet(np.zeros((3, 3, 3)))
 
 
 def test_custom_labels_and_their_count():
