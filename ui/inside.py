@@ -31,6 +31,7 @@ from cnnviz.explain import (
     channel_peaks,
     conv_layers,
     favourites,
+    receptive_field,
     top_patches,
 )
 from cnnviz.grids import grid_html
@@ -53,7 +54,7 @@ from cnnviz.mosaic import (
 from cnnviz.plotting import image_to_rgb, symmetric_limit
 from cnnviz.preprocess import Preprocessed, to_dataset_style
 from cnnviz.weights import MODEL_NAMES, WeightsError, load_top_patches, pixels_sha256
-from ui import cache, views
+from ui import cache, linked, views
 from ui.datasets import TITLES, offer_download
 from ui.drawing import drawing_pad
 from ui.models import SUBJECTS, assets_dir, model_title, shipped_model
@@ -313,18 +314,6 @@ def colour_scale(cmap: str, limits: tuple[float, float], where=st) -> None:
     where.markdown(html, unsafe_allow_html=True)
 
 
-def show_layer_mosaic(name: str, mosaic: Mosaic, caption: str) -> None:
-    """One layer's maps: ``caption`` (markdown), the mosaic, its colour scale.
-
-    The one place a layer's mosaic reaches the page, so that a browser component mapping a
-    click back to (map, row, column) with ``mosaic.cell_at`` can take the picture's place.
-    ``name`` names these exact maps (model, picture, layer): the PNG is encoded once per name.
-    """
-    st.markdown(caption)
-    views.show(st, _png(name, mosaic.picture), width="content")
-    colour_scale(mosaic.cmap, mosaic.limits)
-
-
 # --- running the network --------------------------------------------------------------------
 
 
@@ -444,15 +433,38 @@ def show_layers(chosen: Chosen, picture: Picture, result: Run) -> None:
         "the number on top is added to it. One colour scale per layer, so a weak map looks pale. "
         "ReLU and pooling keep their convolution's cell size, so pooled maps look half as wide."
     )
-    names, scale = chosen.model.layer_names, None
+    names, scale, layers = chosen.model.layer_names, None, []
     for name in names[: names.index("flatten")]:  # conv, relu, pool of each block
         maps = result.outputs[name]
         if name.startswith("conv"):  # ReLU and pooling draw their cells as large as this:
             scale = default_scale(*maps.shape[1:])  # pooled maps look half as wide, as they are
-        key = f"{chosen.key}|{picture.key}|{name}"
         mosaic = feature_mosaic(maps, signed=name.startswith("conv"), scale=scale)
-        caption = f"**{name}** `{shape_text(maps.shape)}`: {describe(chosen.model, name)}"
-        show_layer_mosaic(key, mosaic, caption)
+        field = receptive_field(chosen.model, name)
+        layers.append(
+            linked.FieldLayer(
+                name=name,
+                mosaic=mosaic,
+                png=_png(f"{chosen.key}|{picture.key}|{name}", mosaic.picture),
+                maps=maps,
+                field=(field.size, field.jump, field.start),
+                title=f"{name} · {shape_text(maps.shape)}",
+                caption=f"{describe(chosen.model, name)}; one cell sees {field.size} × "
+                f"{field.size} input pixels.",
+            )
+        )
+        st.markdown(  # the same facts as text (AppTest and screen readers read these)
+            f"**{name}** `{shape_text(maps.shape)}`: {describe(chosen.model, name)}. "
+            f"Receptive field {field.size} × {field.size}; values {maps.min():.3f} to "
+            f"{maps.max():.3f}."
+        )
+    size = picture.pixels.shape[-1]
+    linked.field_view(
+        "inside.linked",
+        input_rgb=image_to_rgb(picture.pixels),
+        input_size=size,
+        layers=layers,
+        alt=f"The {size} × {size} input picture",
+    )
 
 
 def show_kernels(chosen: Chosen) -> None:

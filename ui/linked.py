@@ -246,56 +246,71 @@ def pool_view(
     )
 
 
-def field_view(
-    key: str,
-    *,
-    layer: str,
-    input_rgb: np.ndarray,
-    input_size: int,
-    mosaic,
-    maps: np.ndarray,
-    field: tuple[int, int, int],
-    captions: dict[str, str],
-) -> None:
-    """A layer's maps as one mosaic, linked to the input: hover a cell, see what it sees.
+@dataclass(frozen=True)
+class FieldLayer:
+    """One layer of a field view: its maps as a mosaic and what one of its cells sees."""
 
-    ``mosaic`` is a ``cnnviz.mosaic.Mosaic`` of ``maps`` ``(C, h, w)``; ``field`` is the
-    layer's receptive field as ``(size, jump, start)`` in input pixels: output cell ``(r, c)``
-    sees rows ``start + r * jump`` onwards, ``size`` of them.
+    name: str  # "conv1"
+    mosaic: object  # a cnnviz.mosaic.Mosaic of ``maps``
+    png: bytes  # the mosaic's picture as PNG (encoded once, by the caller's cache)
+    maps: np.ndarray  # (C, h, w): the numbers under the pointer
+    field: tuple[int, int, int]  # (size, jump, start) in input pixels, as ReceptiveField
+    title: str
+    caption: str
+
+
+def field_view(
+    key: str, *, input_rgb: np.ndarray, input_size: int, layers: list[FieldLayer], alt: str
+) -> None:
+    """Every layer's maps as mosaics beside the input: hover a cell, see the input pixels it
+    depends on (its receptive field), drawn on the ``input_size`` x ``input_size`` input.
+
+    A cell ``(r, c)`` of a layer with field ``(size, jump, start)`` sees input rows
+    ``start + r * jump`` to ``start + r * jump + size - 1`` (and the same for columns).
     """
-    size, jump, start = field
     data = {
         "kind": "field",
-        "layer": layer,
         "input": {
             "url": png_url(input_rgb, f"{key}.input"),
             "size": int(input_size),
-            "alt": captions["input"],
-            "title": "The input",
-            "caption": captions["input"],
+            "alt": alt,
+            "title": "The input the network sees",
+            "caption": f"{input_size} × {input_size} pixels; gold: what the cell under the "
+            "pointer depends on",
         },
-        "mosaic": {
-            "url": png_url(mosaic.picture, f"{key}.mosaic"),
-            "values": floats_spec(maps, f"{key}.values"),
-            "height": int(mosaic.picture.shape[0]),
-            "width": int(mosaic.picture.shape[1]),
-            "count": int(mosaic.count),
-            "columns": int(mosaic.columns),
-            "tile_h": int(mosaic.tile_h),
-            "tile_w": int(mosaic.tile_w),
-            "scale": int(mosaic.scale),
-            "gap": int(mosaic.gap),
-            "margin_top": int(mosaic.margin_top),
-            "margin_left": int(mosaic.margin_left),
-            "alt": captions["mosaic"],
-            "title": captions["mosaic_title"],
-            "caption": captions["mosaic"],
-        },
-        "field": {"size": int(size), "jump": int(jump), "start": int(start)},
+        "layers": [_field_layer(key, layer) for layer in layers],
     }
     _mount(
         key,
         data,
-        f"{layer}, linked: hover or tap a cell of a feature map to see the input pixels it "
-        "depends on; arrow keys move the chosen cell.",
+        "Feature maps, linked: hover or tap a cell of a feature map to see the input pixels "
+        "it depends on; arrow keys move the chosen cell.",
     )
+
+
+def _field_layer(key: str, layer: FieldLayer) -> dict:
+    m = layer.mosaic
+    size, jump, start = layer.field
+    return {
+        "name": layer.name,
+        "title": layer.title,
+        "caption": layer.caption,
+        "mosaic": {
+            "url": Png(layer.png, _digest(layer.png)).url(f"{key}.{layer.name}.mosaic"),
+            "values": floats_spec(layer.maps, f"{key}.{layer.name}.values"),
+            "height": int(m.picture.shape[0]),
+            "width": int(m.picture.shape[1]),
+            "count": int(m.count),
+            "columns": int(m.columns),
+            "tile_h": int(m.tile_h),
+            "tile_w": int(m.tile_w),
+            "scale": int(m.scale),
+            "gap": int(m.gap),
+            "margin_top": int(m.margin_top),
+            "margin_left": int(m.margin_left),
+            "alt": f"{layer.name}: {m.count} feature maps of {m.tile_h} × {m.tile_w}",
+        },
+        "field": {"size": int(size), "jump": int(jump), "start": int(start)},
+        "legend": [float(m.limits[0]), float(m.limits[1])],
+        "stops": stops(m.cmap),
+    }

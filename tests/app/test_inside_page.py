@@ -8,6 +8,7 @@ the page, each test serves it through a copy of app.py's registry with the page 
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -340,8 +341,24 @@ def test_every_class_probability_and_layer_scale_is_printed(entry, with_data):
         "**pool2** `64 × 5 × 5`: max pooling",
     ]:
         assert line in text
-    scales = re.findall(r"<b>(-?[\d.]+)</b><img", text)
-    assert len(scales) >= 6 and any(float(s) < 0 for s in scales)  # conv maps are signed
+    lows = [float(v) for v in re.findall(r"Receptive field \d+ × \d+; values (-?[\d.]+) to", text)]
+    assert len(lows) == 6 and lows[0] < 0 and lows[1] == 0  # conv1 signed, relu1 not
+
+
+@pytest.mark.data
+def test_linked_feature_maps_know_each_layers_receptive_field(entry, with_data):
+    """The browser gets every layer's mosaic, with the receptive field the lesson CNN has:
+    conv1 3, pool1 4, conv2 8, pool2 10 input pixels, and the mosaic's exact geometry."""
+    at = ok(page(entry).run())
+    found = [e for e in at.get("bidi_component") if '"kind": "field"' in e.proto.json]
+    assert len(found) == 1
+    data = json.loads(found[0].proto.json)
+    sizes = {layer["name"]: layer["field"]["size"] for layer in data["layers"]}
+    assert sizes == {"conv1": 3, "relu1": 3, "pool1": 4, "conv2": 8, "relu2": 8, "pool2": 10}
+    conv2 = next(layer for layer in data["layers"] if layer["name"] == "conv2")
+    assert conv2["field"]["jump"] == 2
+    assert (conv2["mosaic"]["count"], conv2["mosaic"]["tile_h"]) == (64, 11)
+    assert data["input"]["size"] == 28
 
 
 @pytest.mark.data

@@ -9,7 +9,12 @@ import pytest
 from PIL import Image
 
 from cnnviz import KERNELS, correlate2d, max_pool_winners, pool2d
+from cnnviz.data import dataset_available, load_dataset
+from cnnviz.explain import receptive_field
 from cnnviz.images import downscale
+from cnnviz.model import feature_maps, to_tensor
+from cnnviz.mosaic import default_scale, feature_mosaic
+from cnnviz.weights import load_model
 from tests.e2e.conftest import screenshot, wait_until_idle
 from tests.e2e.test_browser import assert_clean
 
@@ -175,4 +180,46 @@ def test_a_new_setting_redraws_the_linked_view(server, page, tmp_path):
     assert float(state["value"]) == pytest.approx(float(expected[10, 20]), abs=1e-5)
     page.mouse.move(*point_at(page, 33, 47, expected.shape))
     assert float(shown(root)["value"]) == pytest.approx(float(expected[33, 47]), abs=1e-5)
+    assert_clean(page)
+
+
+def test_feature_map_hover_draws_the_receptive_field(server, page):
+    """Hovering a cell of conv2's mosaic shows its value and its 8 x 8 field on the input;
+    pool2's cells see 10 x 10, cut by the picture's edge where they hang over it."""
+    if not dataset_available("fashion-mnist"):
+        pytest.skip("needs the Fashion-MNIST test set (CNNVIZ_DATA_DIR, see README)")
+    page.goto(f"{server}/inside_cnn?inside.index=7")
+    wait_until_idle(page)
+    root = page.locator(".lv-root[data-ready=true]").first
+    root.wait_for()
+    model = load_model("fashion-mnist")
+    pixels, _ = load_dataset("fashion-mnist", "test")
+    outputs = dict(feature_maps(model, to_tensor(pixels[7])))
+    for name, cells in [("conv2", [(20, 9, 10), (3, 0, 0)]), ("pool2", [(63, 4, 4), (5, 2, 1)])]:
+        maps = outputs[name][0].numpy()
+        conv = "conv" + name[-1]
+        scale = default_scale(*outputs[conv][0].shape[1:])  # as the page draws it
+        mosaic = feature_mosaic(maps, signed=name.startswith("conv"), scale=scale)
+        picture = page.locator(f'.lv-pick[data-layer="{name}"] img').first
+        picture.scroll_into_view_if_needed()
+        box = picture.bounding_box()
+        ratio = box["width"] / mosaic.picture.shape[1]
+        field = receptive_field(model, name)
+        for index, row, col in cells:
+            y, x = mosaic.tile_origin(index)
+            page.mouse.move(
+                box["x"] + (x + (col + 0.5) * mosaic.scale) * ratio,
+                box["y"] + (y + (row + 0.5) * mosaic.scale) * ratio,
+            )
+            state = shown(root)
+            assert (state["layer"], state["map"], state["cell"]) == (
+                name,
+                str(index),
+                f"{row},{col}",
+            )
+            assert float(state["value"]) == pytest.approx(float(maps[index, row, col]), abs=1e-5)
+            top, left, bottom, right = field.box(row, col)
+            clipped = f"{max(top, 0)},{max(left, 0)},{min(bottom, 28)},{min(right, 28)}"
+            assert state["field"] == clipped
+    screenshot(page, "linked-inside-field")
     assert_clean(page)

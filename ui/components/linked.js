@@ -597,92 +597,133 @@ class PoolView {
   }
 }
 
-// --- receptive field ----------------------------------------------------------------------
+// --- receptive fields ---------------------------------------------------------------------
+
+// Map cell under picture pixel (y, x) of a mosaic, as one flat grid (map * tile_h + row, col)
+// so the arrow keys walk the rows of one map, then the next; null over margins and gaps.
+function mosaicCell(m, y, x) {
+  const yy = y - m.margin_top;
+  const xx = x - m.margin_left;
+  if (yy < 0 || xx < 0) return null;
+  const down = m.tile_h * m.scale + m.gap;
+  const across = m.tile_w * m.scale + m.gap;
+  const [tr, dy] = [Math.floor(yy / down), yy % down];
+  const [tc, dx] = [Math.floor(xx / across), xx % across];
+  const map = tr * m.columns + tc;
+  if (tc >= m.columns || map >= m.count) return null;
+  if (dy >= m.tile_h * m.scale || dx >= m.tile_w * m.scale) return null;
+  return [map * m.tile_h + Math.floor(dy / m.scale), Math.floor(dx / m.scale)];
+}
 
 class FieldView {
   constructor(root) {
     this.root = root;
-    this.stepper = new Stepper(root, (r, c, playing) => this.explain(r, c, playing), { play: false });
+    this.stepper = new Stepper(root, (r, c) => this.explain(r, c), { play: false });
     this.row = el("div", "lv-row lv-field");
-    this.say = el("p", "lv-say");
-    this.say.setAttribute("aria-live", "polite");
-    root.append(this.row, this.stepper.bar, this.say);
+    root.append(this.row); // no Play here: the keys and the pointer move the cell
+    this.active = -1;
   }
 
   update(d) {
     this.d = d;
-    const m = d.mosaic;
     this.input = new Picture(d.input.url, d.input.alt, d.input.size, d.input.size);
     this.field = this.input.box("lv-window");
-    this.mosaic = new Picture(m.url, m.alt, m.height, m.width);
-    this.mark = this.mosaic.box("lv-pixel");
-    this.mosaic.node.classList.add("lv-pick");
-    // The mosaic's picture pixels -> (map, row, col), flattened into one "output" grid of
-    // maps laid row by row so the keyboard walks the cells of one map, then the next.
-    this.stepper.resize(m.count * m.tile_h, m.tile_w);
-    this.stepper.listen(this.mosaic, ([y, x]) => this.cellOf(y, x));
-    this.row.replaceChildren(
-      pane(d.input.title, this.input.node, d.input.caption),
-      pane(m.title, this.mosaic.node, m.caption),
-    );
-    this.values = null;
-    floats(m.values).then((values) => {
-      this.values = values;
-      this.root.dataset.ready = "true";
-      this.stepper.show();
+    this.field.hidden = true;
+    const side = pane(d.input.title, this.input.node, d.input.caption);
+    side.classList.add("lv-sticky");
+    this.text = el("p", "lv-sum");
+    this.text.setAttribute("aria-live", "polite"); // the text alternative of the boxes
+    side.append(this.text);
+    const stack = el("div", "lv-stack");
+    this.layers = d.layers.map((layer, i) => {
+      const m = layer.mosaic;
+      const picture = new Picture(m.url, m.alt, m.height, m.width);
+      const mark = picture.box("lv-pixel");
+      mark.hidden = true;
+      picture.node.classList.add("lv-pick");
+      picture.node.dataset.layer = layer.name;
+      const at = (event) => {
+        const cell = picture.cellAt(event);
+        return cell && mosaicCell(m, cell[0], cell[1]);
+      };
+      picture.node.addEventListener("pointermove", (event) => {
+        if (event.pointerType === "touch") return;
+        const cell = at(event);
+        if (cell) this.activate(i);
+        this.stepper.hover(cell);
+      });
+      picture.node.addEventListener("pointerleave", () => this.stepper.hover(null));
+      picture.node.addEventListener("click", (event) => {
+        const cell = at(event);
+        if (!cell) return;
+        this.activate(i);
+        this.stepper.hovered = null;
+        this.stepper.pin(cell);
+        this.root.focus({ preventScroll: true });
+      });
+      const one = pane(layer.title, picture.node, layer.caption);
+      one.append(legend(layer.legend, layer.stops, "one colour scale for the layer"));
+      stack.append(one);
+      const entry = { layer, picture, mark, values: null };
+      floats(m.values).then((values) => {
+        entry.values = values;
+        if (this.layers.every((x) => x.values)) {
+          this.root.dataset.ready = "true";
+          if (this.active < 0) this.activate(0);
+          this.stepper.show();
+        }
+      });
+      return entry;
     });
+    this.row.replaceChildren(side, stack);
+    this.active = -1;
   }
 
-  cellOf(y, x) {
-    const m = this.d.mosaic;
-    const step = m.scale * 1;
-    const yy = y - m.margin_top;
-    const xx = x - m.margin_left;
-    if (yy < 0 || xx < 0) return null;
-    const tileH = m.tile_h * step + m.gap;
-    const tileW = m.tile_w * step + m.gap;
-    const mr = Math.floor(yy / tileH);
-    const mc = Math.floor(xx / tileW);
-    const r = Math.floor((yy - mr * tileH) / step);
-    const c = Math.floor((xx - mc * tileW) / step);
-    const map = mr * m.columns + mc;
-    if (mc >= m.columns || map >= m.count || r >= m.tile_h || c >= m.tile_w) return null;
-    return [map * m.tile_h + r, c];
+  activate(i) {
+    if (i === this.active) return;
+    if (this.active >= 0) this.layers[this.active].mark.hidden = true;
+    this.active = i;
+    const m = this.layers[i].layer.mosaic;
+    this.stepper.resize(m.count * m.tile_h, m.tile_w);
   }
 
-  explain(flatRow, c, playing) {
-    if (!this.values) return;
-    const d = this.d;
-    const m = d.mosaic;
+  explain(flatRow, c) {
+    const entry = this.layers[this.active];
+    if (!entry || !entry.values) return;
+    const { layer, picture, mark, values } = entry;
+    const m = layer.mosaic;
     const map = Math.floor(flatRow / m.tile_h);
     const r = flatRow % m.tile_h;
-    const mr = Math.floor(map / m.columns);
-    const mc = map % m.columns;
-    const step = m.scale;
-    this.mosaic.place(
-      this.mark,
-      m.margin_top + mr * (m.tile_h * step + m.gap) + r * step,
-      m.margin_left + mc * (m.tile_w * step + m.gap) + c * step,
-      step,
-      step,
+    const [tr, tc] = [Math.floor(map / m.columns), map % m.columns];
+    const down = m.tile_h * m.scale + m.gap;
+    const across = m.tile_w * m.scale + m.gap;
+    picture.place(
+      mark,
+      m.margin_top + tr * down + r * m.scale,
+      m.margin_left + tc * across + c * m.scale,
+      m.scale,
+      m.scale,
     );
-    const f = d.field;
+    const f = layer.field;
+    const n = this.d.input.size;
     const top = f.start + r * f.jump;
     const left = f.start + c * f.jump;
-    const y0 = Math.max(0, top);
-    const x0 = Math.max(0, left);
-    const y1 = Math.min(d.input.size, top + f.size);
-    const x1 = Math.min(d.input.size, left + f.size);
+    const [y0, x0] = [Math.max(0, top), Math.max(0, left)];
+    const [y1, x1] = [Math.min(n, top + f.size), Math.min(n, left + f.size)];
     this.input.place(this.field, y0, x0, y1 - y0, x1 - x0);
-    const value = this.values[(map * m.tile_h + r) * m.tile_w + c];
-    this.root.dataset.value = String(value);
-    this.root.dataset.map = String(map);
-    const clipped = y1 - y0 < f.size || x1 - x0 < f.size ? " (cut by the picture's edge)" : "";
-    this.stepper.where.textContent = `map ${map}, row ${r}, column ${c}`;
-    const text =
-      `${d.layer} map ${map}, row ${r}, column ${c} = ${fixed(value, 3)}. It sees the ` +
-      `${f.size} × ${f.size} input pixels in rows ${y0}–${y1 - 1}, columns ${x0}–${x1 - 1}${clipped}.`;
-    this.say.textContent = playing ? this.say.textContent : text;
+    const value = values[(map * m.tile_h + r) * m.tile_w + c];
+    Object.assign(this.root.dataset, {
+      layer: layer.name,
+      map: String(map),
+      cell: `${r},${c}`,
+      value: String(value),
+      field: `${y0},${x0},${y1},${x1}`,
+    });
+    this.stepper.where.textContent = `${layer.name}: map ${map}, row ${r}, column ${c}`;
+    const cut = y1 - y0 < f.size || x1 - x0 < f.size ? " (cut by the picture's edge)" : "";
+    this.text.textContent =
+      `${layer.name} map ${map}, row ${r}, column ${c} = ${fixed(value, 3)}. It sees ` +
+      `${f.size} × ${f.size} input pixels: rows ${y0}–${y1 - 1}, columns ${x0}–${x1 - 1}${cut}.`;
   }
 }
 
