@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from cnnviz import PADDING_MODES, pad2d, same_padding
+from cnnviz import PADDING_MODES, images, pad2d, same_padding
 from cnnviz.grids import grid_html
-from cnnviz.plotting import image_to_rgb
+from cnnviz.plotting import colorize, image_to_rgb, symmetric_limit
 from cnnviz.shapes import leftover, size_formula
 from ui import cache, linked, views
 
@@ -28,27 +28,42 @@ class OutputPicture:
     limits: tuple[float, float] | None  # signed scale, for a colour bar
 
 
-def output_picture(out: np.ndarray, cmap: str) -> OutputPicture:
-    """Pick how to show an output: as a picture when it is in 0..1, else signed colours."""
-    if out.min() >= 0 and out.max() <= 1:
+def shrunk(values: np.ndarray, largest: int | None) -> np.ndarray:
+    """``(H, W)`` or ``(C, H, W)`` values averaged down so the longer side is at most
+    ``largest`` (None: unchanged), for a picture only: the numbers stay at full size."""
+    if largest is None or max(values.shape[-2:]) <= largest:
+        return values
+    return images.downscale(values, largest)
+
+
+def output_picture(out: np.ndarray, cmap: str, largest: int | None = None) -> OutputPicture:
+    """Pick how to show an output: as a picture when it is in 0..1, else signed colours.
+
+    ``largest`` shrinks the values before they become colours (cheaper than colouring every
+    pixel of a big output and shrinking the picture); the colour scale still comes from all
+    of ``out``.
+    """
+    low, high = float(out.min()), float(out.max())
+    small = shrunk(out, largest)
+    if low >= 0 and high <= 1:
         return OutputPicture(
-            image_to_rgb(out),
+            image_to_rgb(small),
             "All values are between 0 and 1: shown as a picture, black is 0 and white is 1.",
             None,
         )
     if out.ndim == 3:
         return OutputPicture(
-            image_to_rgb(out),
+            image_to_rgb(small),
             "Each colour channel is shown as a picture: values below 0 look black and above 1 "
             "look full colour. Hover a pixel for its exact number.",
             None,
         )
-    picture, limits = views.signed_picture(out, cmap)
+    m = symmetric_limit(out)
     return OutputPicture(
-        picture,
+        colorize(small, cmap=cmap, limits=(-m, m)),
         "Negative numbers are blue, positive red, zero white: the stronger the colour, the "
         "bigger the number.",
-        limits,
+        (-m, m),
     )
 
 
@@ -312,6 +327,5 @@ def input_png(key: str, _image: np.ndarray, padding, mode: str, used) -> linked.
 def output_png(key: tuple, _out: np.ndarray, cmap: str) -> tuple[linked.Png, str, tuple | None]:
     """The output named by ``key`` (picture, kernel, settings) as the browser draws it, its
     legend and its colour scale."""
-    shown = output_picture(_out, cmap)
-    picture = views.fit(shown.picture, enlarge=False, largest=linked.LARGEST)[0]
-    return linked.Png.of(picture), shown.legend, shown.limits
+    shown = output_picture(_out, cmap, largest=linked.LARGEST)
+    return linked.Png.of(shown.picture), shown.legend, shown.limits

@@ -18,7 +18,7 @@ import numpy as np
 import streamlit as st
 from streamlit import runtime
 
-from cnnviz.images import to_png_bytes
+from cnnviz.mosaic import encode_png
 from cnnviz.plotting import colour_table
 
 HERE = Path(__file__).parent / "components"
@@ -101,7 +101,7 @@ class Png:
 
     @classmethod
     def of(cls, rgb: np.ndarray) -> Png:
-        data = to_png_bytes(np.ascontiguousarray(rgb), compression=1)  # quick, lossless
+        data = encode_png(np.ascontiguousarray(rgb))  # quick, lossless
         return cls(data, _digest(data))
 
     def url(self, slot: str) -> str:
