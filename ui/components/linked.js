@@ -733,7 +733,7 @@ export default function (component) {
   const { data, parentElement } = component;
   let view = VIEWS.get(parentElement);
   if (!view || view.kind !== data.kind) {
-    const root = el("div", "lv-root");
+    const root = el("div", `lv-root lv-${data.kind}`);
     root.tabIndex = 0;
     root.setAttribute("role", "group");
     root.setAttribute("aria-label", data.label);
