@@ -223,3 +223,29 @@ def test_feature_map_hover_draws_the_receptive_field(server, page):
             assert state["field"] == clipped
     screenshot(page, "linked-inside-field")
     assert_clean(page)
+
+
+def test_colour_filter_explains_the_chosen_channel(server, page, tmp_path):
+    """On a colour picture with one kernel per colour, the buttons pick the channel whose
+    sum is shown; each equals that channel of correlate2d's output."""
+    colour = (np.random.default_rng(5).random((30, 36, 3)) * 255).astype(np.uint8)
+    page.goto(f"{server}/convolution")
+    wait_until_idle(page)
+    page.get_by_text("Upload a picture").click()
+    wait_until_idle(page)
+    photo = tmp_path / "colour.png"
+    Image.fromarray(colour).save(photo)
+    page.locator('input[type="file"]').set_input_files(str(photo))
+    page.get_by_text("3 × 30 × 36").first.wait_for()
+    wait_until_idle(page)
+    root = page.locator(".lv-root[data-ready=true]").first
+    root.wait_for()
+    image = np.moveaxis(colour, -1, 0).astype(np.float32) / 255
+    expected = correlate2d(image, KERNELS["sobel_x"].weights)  # (3, 28, 34)
+    for channel, name in enumerate(["red", "green", "blue"]):
+        root.get_by_role("button", name=name, exact=True).click()
+        page.mouse.move(*point_at(page, 11, 17, expected.shape[1:]))
+        assert float(shown(root)["value"]) == pytest.approx(
+            float(expected[channel, 11, 17]), abs=1e-5
+        )
+    assert_clean(page)

@@ -12,7 +12,6 @@
 
 const FLOATS = new Map(); // url -> Promise<Float32Array>, shared by every view of the tab
 const VIEWS = new WeakMap(); // parentElement -> the live view
-const GOLD = "#ffb000";
 
 // The exact numbers behind a view: {url, dtype}. "u8" holds k for pixels that are exactly
 // k / 255 (float32 division, as numpy made them); "f4" holds float32 as they are.
@@ -123,13 +122,11 @@ class Picture {
     this.rows = rows;
     this.cols = cols;
     this.node.style.setProperty("--lv-aspect", String(cols / rows));
-    this.boxes = [];
   }
 
   box(className) {
     const node = el("div", `lv-box ${className}`);
     this.node.append(node);
-    this.boxes.push(node);
     return node;
   }
 
@@ -354,7 +351,6 @@ class ConvView {
     const [, oh, ow] = d.output.shape;
     this.input = new Picture(d.input.url, d.input.alt, hp, wp);
     this.window = this.input.box("lv-window");
-    this.cellMarks = [];
     this.output = new Picture(d.output.url, d.output.alt, oh, ow);
     this.mark = this.output.box("lv-pixel");
     this.output.node.classList.add("lv-pick");
@@ -374,6 +370,7 @@ class ConvView {
     );
     this.buildChannels(d);
     this.tables = null;
+    this.values = null; // until the new numbers arrive, nothing is explained with old ones
     this.ready = floats(d.padded).then((values) => {
       this.values = values;
       this.root.dataset.ready = "true";
