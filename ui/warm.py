@@ -6,6 +6,13 @@ page's default figures. The teacher usually opens the app before the class arriv
 uses that minute: a thread visits every lesson page once over the app's own websocket, as a
 browser would, so whatever a page computes and draws by default is ready, then picks each
 gallery picture in turn (what every student does first).
+
+A server does nothing before its first visit, so a replica nobody opens stays cold:
+
+    python -m ui.warm http://127.0.0.1:8501 [http://127.0.0.1:8502 ...]
+
+waits until each server answers and opens its Home page once, which starts that server's
+own warm-up (the Docker image runs it beside the server).
 """
 
 from __future__ import annotations
@@ -13,7 +20,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sys
 import threading
+import time
+import urllib.request
 from pathlib import Path
 
 import streamlit as st
@@ -21,6 +31,7 @@ import streamlit as st
 LOG = logging.getLogger(__name__)
 SWITCH = "CNNVIZ_WARM_UP"  # "off": no warm-up (the page tests run many apps in one process)
 VISIT_TIMEOUT = 300  # seconds for the whole visit; a slow machine just warms less
+START_TIMEOUT = 120  # seconds a server may take to answer its health check (torch is big)
 
 
 def start() -> threading.Thread | None:
@@ -80,3 +91,46 @@ def own_url() -> str:
         address = f"[{address}]"
     base = (st.get_option("server.baseUrlPath") or "").strip("/")
     return f"http://{address}:{st.get_option('server.port')}" + (f"/{base}" if base else "")
+
+
+def wait_until_up(url: str, timeout: float) -> bool:
+    """True once ``url``/_stcore/health answers 200, False after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=5) as answer:
+                if answer.status == 200:
+                    return True
+        except OSError:
+            time.sleep(0.5)
+    return False
+
+
+async def open_home(url: str) -> None:
+    """Open the app's Home page once, as a first visitor: the server starts its warm-up."""
+    from ui.visitor import Visitor
+
+    async with Visitor(url) as visitor:
+        await visitor.open("")
+        if visitor.exceptions:
+            raise RuntimeError("the Home page showed an error")
+
+
+def main(urls: list[str]) -> int:
+    """Start the warm-up of each server at ``urls``; 0 when all answered, 1 otherwise."""
+    failed = 0
+    for url in (u.rstrip("/") for u in urls):
+        try:
+            if not wait_until_up(url, START_TIMEOUT):
+                raise TimeoutError(f"no answer within {START_TIMEOUT} s")
+            asyncio.run(open_home(url))
+        except Exception as error:  # noqa: BLE001  (report every server, then fail)
+            print(f"{url}: not warmed: {error!r}", file=sys.stderr)
+            failed += 1
+        else:
+            print(f"{url}: warm-up started")
+    return 1 if failed or not urls else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,4 +1,6 @@
-"""The server's warm-up switch and address (its visit runs against a real server in e2e)."""
+"""The warm-up's switch, address and command (its visit runs against a real server in e2e)."""
+
+import socket
 
 import streamlit as st
 
@@ -23,3 +25,18 @@ def test_a_server_listening_everywhere_is_visited_on_loopback():
     finally:
         for name in ("server.address", "server.port", "server.baseUrlPath"):
             st.config.set_option(name, st.config.get_config_options()[name].default_val)
+
+
+def test_a_server_that_never_answers_is_reported_not_warmed(monkeypatch, capsys):
+    """python -m ui.warm on a port nobody listens on: exit status 1 and the reason."""
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{free.getsockname()[1]}"
+    monkeypatch.setattr(warm, "START_TIMEOUT", 1)
+    assert warm.main([url]) == 1
+    assert f"{url}: not warmed" in capsys.readouterr().err
+
+
+def test_nothing_to_warm_is_a_mistake():
+    """No address given: exit status 1, not a silent success."""
+    assert warm.main([]) == 1
