@@ -92,7 +92,7 @@ async def student(browser, url: str, picture: Path, think, results: Results, n: 
         await pause()
 
         async def kernel():
-            await tab.get_by_label("Start from a preset").click()
+            await tab.get_by_label("Kernel preset").click()
             await tab.get_by_role("option", name="Gaussian blur 5x5").click()
 
         await step(tab, results, kernel)
