@@ -1,30 +1,52 @@
-"""Class load test: N students use the app at once.
+"""Class load test: N students use the app at once, on one server or on replicas behind nginx.
 
-    python bench/classroom.py [--sessions 50] [--think 2 5] [--browser] [--url URL]
+    python bench/classroom.py [--sessions 50] [--think 1 4] [--replicas N] [--proxy nginx]
+                              [--cold] [--browser] [--url URL]
 
-Starts `streamlit run app.py` on a free loopback port (unless --url is given) and walks N
-students through the classroom script with 2 to 5 s of thinking between steps. Prints
-sessions completed, p50/p95 interaction latency (from the action until Streamlit reports the
-script run finished), errors, and the server's peak memory. Not a CI gate.
+Starts `streamlit run app.py` on free loopback ports (one per replica, unless --url is given)
+and walks N students through the classroom script with 1 to 4 s of thinking between steps,
+arriving 0.2 s apart. Prints sessions completed, p50/p95 latency of every interaction and of
+each step (from the action until Streamlit reports the script run finished; "with pictures":
+until the media files the run named had arrived too), errors, and for each server the
+students it served, its peak memory and the CPU it used. Not a CI gate.
 
-Default: each student is a websocket speaking Streamlit's protocol (ui/visitor.py):
-open the Convolution page, pick a photo, change the kernel and the stride, open Pooling and
-change the window, open Inside a CNN, open the Glossary. With --browser each student is a
-Playwright context in Debian's chromium and uploads a real photo instead of picking one;
-the browsers then share the server's cores, so use it with a handful of students (CI: 5).
+Before the class the teacher opens the app: every server is visited once as ui/warm.py does
+(one page after the other), then the bench waits until the server is idle. --cold skips
+that: the class meets servers that have answered nothing yet.
+
+--proxy nginx puts Debian's nginx in front of the replicas, running deploy/nginx.conf itself
+(from a temporary prefix folder that also holds the generated replicas.conf and listen.conf
+the file includes), and sends every student through it. nginx keeps a student on one replica
+by the client's address, so each student's connections start from its own loopback address
+(127.0.0.2, 127.0.0.3, ...: one classroom network); the bench also reports how nginx spreads
+fifty such addresses, and which replica each student reached (from nginx's access log).
+
+Default: each student is a websocket speaking Streamlit's protocol (ui/visitor.py) and fetching
+the media files a browser would: open the Convolution page, pick a photo, change the kernel
+and the stride, open Pooling and change the window, open Inside a CNN, open the Glossary.
+With --browser each student is a Playwright context in Debian's chromium and uploads a real
+photo instead of picking one; the browsers then share the server's cores, so use it with a
+handful of students (CI: 5). Browsers all connect from 127.0.0.1: behind nginx they share one
+replica.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import os
 import random
 import re
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
 import time
+import urllib.request
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,17 +56,193 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server  # noqa: E402
+from tests.e2e.conftest import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    _free_port,
+    start_server,
+    stop_server,
+)
 
 IDLE = "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+NGINX_CONF = ROOT / "deploy" / "nginx.conf"
+CLASSROOM_ADDRESSES = 50  # how many addresses of the class network the spread report probes
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
 class Results:
     latencies: list[float] = field(default_factory=list)  # seconds per interaction
+    started: list[float] = field(default_factory=list)  # when each began, s after the class
+    with_pictures: list[float] = field(default_factory=list)  # protocol mode: media arrived
     completed: int = 0
-    by_step: dict[str, list[float]] = field(default_factory=dict)  # protocol mode: per step
+    by_step: dict[str, list[float]] = field(default_factory=dict)  # per step
     errors: list[str] = field(default_factory=list)
+    origin: float = field(default_factory=time.perf_counter)
+
+    def add(self, name: str, seconds: float, began: float, pictures: float | None = None):
+        self.latencies.append(seconds)
+        self.started.append(began - self.origin)
+        self.by_step.setdefault(name, []).append(seconds)
+        if pictures is not None:
+            self.with_pictures.append(pictures)
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The nearest-rank ``q`` percentile (0-100) of ``values``; nan when empty."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[max(0, int(round(q / 100 * len(ordered))) - 1)]
+
+
+# --- the servers -------------------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    """One replica the bench started, and what it used."""
+
+    process: subprocess.Popen
+    url: str
+    peak_kb: int = 0
+    cpu_start: float = 0.0
+    cpu_seconds: float = 0.0
+
+    def cpu(self) -> float:
+        """CPU seconds (user + system) the server process has used so far."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICKS
+
+    def rss_kb(self) -> int:
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        return int(status.split("VmRSS:")[1].split()[0])
+
+
+def watch(servers: list[Server], stop: threading.Event) -> None:
+    """Sample each server's resident memory every 0.5 s; keep the peak."""
+    while not stop.is_set():
+        for server in servers:
+            with contextlib.suppress(OSError, IndexError, ValueError):  # it has just ended
+                server.peak_kb = max(server.peak_kb, server.rss_kb())
+        stop.wait(0.5)
+
+
+def teacher_first(servers: list[Server]) -> None:
+    """Open every page of every server once (ui/warm.py's visit), then wait until each
+    server has stopped working (its own warm-up, started by that visit, included)."""
+    from ui import warm
+
+    for server in servers:
+        asyncio.run(warm.visit(server.url))
+    for server in servers:
+        deadline = time.monotonic() + 180
+        before = server.cpu()
+        while time.monotonic() < deadline:
+            time.sleep(1)
+            now = server.cpu()
+            if now - before < 0.05:  # under 5 % of a core for a second: idle
+                break
+            before = now
+
+
+@dataclass
+class Nginx:
+    """Debian's nginx running deploy/nginx.conf in front of ``upstreams``."""
+
+    process: subprocess.Popen
+    folder: Path
+    url: str
+
+    @classmethod
+    def start(cls, upstreams: list[str]) -> Nginx:
+        binary = shutil.which("nginx") or "/usr/sbin/nginx"
+        if not Path(binary).exists():
+            raise SystemExit("--proxy nginx needs Debian's nginx: apt-get install -y nginx")
+        folder = Path(tempfile.mkdtemp(prefix="cnnviz-nginx-"))
+        folder.chmod(0o755)  # started as root, nginx's workers run as nobody: uploads land here
+        # The file itself, linked: nginx reads its includes from the folder of the path it
+        # is given, so replicas.conf and listen.conf come from this folder.
+        (folder / "nginx.conf").symlink_to(NGINX_CONF)
+        port = _free_port()
+        (folder / "replicas.conf").write_text(
+            "".join(f"server {url.removeprefix('http://')};\n" for url in upstreams)
+        )
+        (folder / "listen.conf").write_text(f"listen 127.0.0.1:{port};\n")
+        command = [binary, "-e", "stderr", "-p", f"{folder}/", "-c", str(folder / "nginx.conf")]
+        check = subprocess.run([*command, "-t"], capture_output=True, text=True)
+        if check.returncode != 0:
+            raise SystemExit(f"nginx refused {NGINX_CONF}:\n{check.stderr}")
+        process = subprocess.Popen(
+            [*command, "-g", "daemon off;"],
+            stdout=(folder / "access.log").open("wb"),
+            stderr=(folder / "error.log").open("wb"),
+            start_new_session=True,
+        )
+        nginx = cls(process, folder, f"http://127.0.0.1:{port}")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{nginx.url}/_stcore/health", timeout=2) as answer:
+                    if answer.status == 200:
+                        return nginx
+            except OSError:
+                time.sleep(0.2)
+        nginx.stop()
+        raise SystemExit(f"nginx did not answer: {(folder / 'error.log').read_text()}")
+
+    def stop(self) -> None:
+        self.process.terminate()  # nginx: fast shutdown
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def log(self) -> list[tuple[str, str, str]]:
+        """``(client address, replica, request)`` of every request nginx has logged."""
+        pattern = re.compile(r'^(\S+) -> (\S+) "(\S+ \S+)', re.M)
+        return pattern.findall((self.folder / "access.log").read_text())
+
+    def spread(self, addresses: list[str]) -> Counter:
+        """Which replica nginx sends each of ``addresses`` to: one health request from each,
+        read back from the access log. Returns replicas -> how many addresses."""
+        for address in addresses:
+            asyncio.run(_get(self.url, "/_stcore/health", address))
+        time.sleep(0.2)
+        chosen = {
+            client: replica
+            for client, replica, request in self.log()
+            if request.endswith("/_stcore/health") and client in addresses
+        }
+        return Counter(chosen.values())
+
+    def students(self) -> dict[str, set[str]]:
+        """Client address -> the replicas its websocket and media requests reached."""
+        reached: dict[str, set[str]] = {}
+        for client, replica, request in self.log():
+            if "/_stcore/stream" in request or "/media/" in request:
+                reached.setdefault(client, set()).add(replica)
+        return reached
+
+
+async def _get(url: str, path: str, source: str) -> None:
+    host, port = url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port), local_addr=(source, 0))
+    writer.write(
+        f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n".encode()
+    )
+    await reader.read()
+    writer.close()
+
+
+def address(n: int) -> str:
+    """The loopback address student ``n`` connects from: 127.0.0.2, 127.0.0.3, ... (one /24
+    network, like a classroom's Wi-Fi), then 127.0.1.2, ... beyond 250 students."""
+    return f"127.0.{n // 250}.{n % 250 + 2}"
+
+
+# --- students ----------------------------------------------------------------------------------
 
 
 def photo(path: Path) -> Path:
@@ -57,13 +255,13 @@ def photo(path: Path) -> Path:
     return path
 
 
-async def step(tab, results: Results, action) -> None:
+async def step(tab, results: Results, name: str, action) -> None:
     """Do ``action``, then wait until the app has rerun; record the latency."""
     start = time.perf_counter()
     await action()
     await tab.wait_for_timeout(150)  # let the rerun start before waiting for it to end
     await tab.wait_for_function(IDLE, timeout=120_000)
-    results.latencies.append(time.perf_counter() - start)
+    results.add(name, time.perf_counter() - start, start)
 
 
 async def type_number(tab, label: str, value: int) -> None:
@@ -79,13 +277,18 @@ async def student(browser, url: str, picture: Path, think, results: Results, n: 
     tab.set_default_timeout(120_000)
     pause = lambda: tab.wait_for_timeout(random.uniform(*think) * 1000)  # noqa: E731
     try:
-        await step(tab, results, lambda: tab.goto(f"{url}/convolution"))
+        await step(tab, results, "open Convolution", lambda: tab.goto(f"{url}/convolution"))
         await tab.wait_for_selector("h1")
         await pause()
-        await step(tab, results, lambda: tab.get_by_text("Upload a picture").click())
+        await step(
+            tab, results, "upload source", lambda: tab.get_by_text("Upload a picture").click()
+        )
         await pause()
         await step(
-            tab, results, lambda: tab.locator('input[type="file"]').set_input_files(str(picture))
+            tab,
+            results,
+            "upload a photo",
+            lambda: tab.locator('input[type="file"]').set_input_files(str(picture)),
         )
         # the photo is worked on at the default 256 px: 480 x 640 -> 192 x 256
         await tab.get_by_text(re.compile(r"input 3 × 192 × 256")).first.wait_for()
@@ -95,16 +298,16 @@ async def student(browser, url: str, picture: Path, think, results: Results, n: 
             await tab.get_by_label("Kernel preset").click()
             await tab.get_by_role("option", name="Gaussian blur 5x5").click()
 
-        await step(tab, results, kernel)
+        await step(tab, results, "change kernel", kernel)
         await pause()
-        await step(tab, results, lambda: type_number(tab, "Stride down", 2))
+        await step(tab, results, "change stride", lambda: type_number(tab, "Stride down", 2))
         await pause()
-        await step(tab, results, lambda: tab.goto(f"{url}/pooling"))
+        await step(tab, results, "open Pooling", lambda: tab.goto(f"{url}/pooling"))
         await tab.wait_for_selector("h1")
         await pause()
-        await step(tab, results, lambda: type_number(tab, "Window height", 3))
+        await step(tab, results, "change window", lambda: type_number(tab, "Window height", 3))
         await pause()
-        await step(tab, results, lambda: tab.goto(f"{url}/glossary"))
+        await step(tab, results, "open Glossary", lambda: tab.goto(f"{url}/glossary"))
         text = await tab.locator("[data-testid='stMain']").inner_text()
         if "Traceback" in text or "encountered an error" in text:
             raise RuntimeError("error text on the page")
@@ -115,28 +318,17 @@ async def student(browser, url: str, picture: Path, think, results: Results, n: 
         await context.close()
 
 
-def watch_memory(pid: int, peak: list[int], stop: threading.Event, slot: int = 0) -> None:
-    """Sample the server's resident memory (VmRSS of it and its children) every 0.5 s."""
-    while not stop.is_set():
-        try:
-            kb = int(Path(f"/proc/{pid}/status").read_text().split("VmRSS:")[1].split()[0])
-            peak[slot] = max(peak[slot], kb)
-        except (OSError, IndexError, ValueError):
-            pass
-        stop.wait(0.5)
-
-
-async def protocol_student(url: str, think, results: Results, n: int) -> None:
+async def protocol_student(url: str, think, results: Results, n: int, source: str | None):
     from ui.visitor import Visitor
 
     async def step(action, name: str) -> None:
+        began = time.perf_counter()
         seconds = await action
-        results.latencies.append(seconds)
-        results.by_step.setdefault(name, []).append(seconds)
+        results.add(name, seconds, began, s.with_pictures)
         await asyncio.sleep(random.uniform(*think))
 
     try:
-        async with Visitor(url) as s:
+        async with Visitor(url, source=source, pictures=True) as s:
             await step(s.open("convolution"), "open Convolution")
             await step(s.set("input.sample", "string_value", "coins"), "pick a photo")
             await step(s.set("conv.preset", "string_value", "gaussian_5"), "change kernel")
@@ -154,13 +346,14 @@ async def protocol_student(url: str, think, results: Results, n: int) -> None:
         results.errors.append(f"student {n}: {type(error).__name__}: {str(error)[:200]}")
 
 
-async def protocol_classroom(urls: list[str], sessions: int, think) -> Results:
-    """Students go to the servers in turn, as a sticky-session proxy would send them."""
+async def protocol_classroom(urls: list[str], sessions: int, think, sources: bool) -> Results:
+    """Students arrive 0.2 s apart. Several ``urls``: they take turns, as a sticky proxy
+    would spread them; ``sources``: each connects from its own loopback address."""
     results = Results()
     tasks = []
     for n in range(sessions):
-        url = urls[n % len(urls)]
-        tasks.append(asyncio.create_task(protocol_student(url, think, results, n)))
+        url, source = urls[n % len(urls)], address(n) if sources else None
+        tasks.append(asyncio.create_task(protocol_student(url, think, results, n, source)))
         await asyncio.sleep(0.2)
     await asyncio.gather(*tasks)
     return results
@@ -181,49 +374,118 @@ async def classroom(url: str, sessions: int, think, picture: Path) -> Results:
     return results
 
 
+# --- the report --------------------------------------------------------------------------------
+
+
+def report(args, results: Results, wall: float, servers: list[Server], nginx, spread) -> None:
+    lat = results.latencies
+    print(
+        f"sessions completed: {results.completed} of {args.sessions} in {wall:.0f} s "
+        f"(think {args.think[0]:g}-{args.think[1]:g} s, "
+        f"{'cold servers' if args.cold else 'teacher opened the app first'})"
+    )
+    print(
+        f"interactions: {len(lat)}; latency p50 {statistics.median(lat) if lat else 0:.2f} s, "
+        f"p95 {percentile(lat, 95):.2f} s"
+        + (
+            f"; with pictures p50 {statistics.median(results.with_pictures):.2f} s, "
+            f"p95 {percentile(results.with_pictures, 95):.2f} s"
+            if results.with_pictures
+            else ""
+        )
+    )
+    for name, seconds in results.by_step.items():
+        print(
+            f"  {name:<20} p50 {statistics.median(seconds):5.2f} s  "
+            f"p95 {percentile(seconds, 95):5.2f} s  max {max(seconds):5.2f} s"
+        )
+    windows: dict[int, list[float]] = {}
+    for began, seconds in zip(results.started, lat, strict=True):
+        windows.setdefault(int(began // 10), []).append(seconds)
+    print(
+        "p95 by 10 s of the class: "
+        + " ".join(f"{percentile(windows[w], 95):.2f}" for w in sorted(windows))
+    )
+    print(f"errors: {len(results.errors)}")
+    for error in results.errors[:10]:
+        print(f"  {error}")
+    if spread is not None:
+        counts = ", ".join(f"{spread.get(s.url.removeprefix('http://'), 0)}" for s in servers)
+        print(
+            f"nginx ({NGINX_CONF.relative_to(ROOT)}) sends the addresses {address(0)}-"
+            f"{address(CLASSROOM_ADDRESSES - 1)} to replicas 1-{len(servers)}: {counts}"
+        )
+    clients = nginx.students() if nginx is not None else {}
+    if nginx is not None:
+        stuck = sum(len(replicas) == 1 for replicas in clients.values())
+        print(
+            f"client addresses kept on one replica (websocket and media): {stuck} of "
+            f"{len(clients)}" + (" (the browsers all share 127.0.0.1)" if args.browser else "")
+        )
+    for i, server in enumerate(servers):
+        here = server.url.removeprefix("http://")
+        if nginx is not None:
+            served = sum(here in replicas for replicas in clients.values())
+            served = args.sessions * served if args.browser else served
+        else:
+            served = len(range(i, args.sessions, len(servers)))
+        print(
+            f"server {i + 1} of {len(servers)}: {served} students, peak memory "
+            f"{server.peak_kb / 1024:.0f} MB, CPU {server.cpu_seconds:.1f} s "
+            f"({server.cpu_seconds / wall:.0%} of one core)"
+        )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=50)
-    parser.add_argument("--think", type=float, nargs=2, default=(2.0, 5.0))
+    parser.add_argument("--think", type=float, nargs=2, default=(1.0, 4.0))
     parser.add_argument("--url", help="an already running server; default: start one")
     parser.add_argument("--browser", action="store_true", help="real chromium tabs")
     parser.add_argument(
         "--replicas", type=int, default=1, help="servers to start; students split among them"
     )
+    parser.add_argument(
+        "--proxy", choices=["none", "nginx"], default="none", help="nginx: deploy/nginx.conf"
+    )
+    parser.add_argument("--cold", action="store_true", help="no teacher's visit first")
     args = parser.parse_args()
-    servers = [] if args.url else [start_server() for _ in range(args.replicas)]
-    urls = [args.url] if args.url else [url for _, url in servers]
-    url = urls[0]
-    peak, stop = [0] * len(servers), threading.Event()
-    for i, (process, _) in enumerate(servers):
-        threading.Thread(
-            target=watch_memory, args=(process.pid, peak, stop, i), daemon=True
-        ).start()
+    if args.url and args.proxy != "none":
+        parser.error("--proxy starts its own replicas: leave out --url")
+    servers = [] if args.url else [Server(*start_server()) for _ in range(args.replicas)]
+    nginx = spread = None
+    stop = threading.Event()
+    threading.Thread(target=watch, args=(servers, stop), daemon=True).start()
     try:
+        if args.proxy == "nginx":
+            nginx = Nginx.start([server.url for server in servers])
+        if servers and not args.cold:
+            teacher_first(servers)
+        if nginx is not None:
+            spread = nginx.spread([address(n) for n in range(CLASSROOM_ADDRESSES)])
+        urls = [nginx.url] if nginx else [args.url] if args.url else [s.url for s in servers]
+        for server in servers:
+            server.cpu_start = server.cpu()
         with tempfile.TemporaryDirectory() as folder:
             started = time.perf_counter()
             if args.browser:
                 picture = photo(Path(folder) / "photo.jpg")
-                results = asyncio.run(classroom(url, args.sessions, args.think, picture))
+                results = asyncio.run(classroom(urls[0], args.sessions, args.think, picture))
             else:
-                results = asyncio.run(protocol_classroom(urls, args.sessions, args.think))
+                results = asyncio.run(
+                    protocol_classroom(urls, args.sessions, args.think, nginx is not None)
+                )
             wall = time.perf_counter() - started
+        for server in servers:
+            server.cpu_seconds = server.cpu() - server.cpu_start
+        time.sleep(0.5)  # nginx logs a websocket when it closes
+        report(args, results, wall, servers, nginx, spread)
     finally:
         stop.set()
-        for process, _ in servers:
-            stop_server(process)
-    lat = sorted(results.latencies)
-    p95 = lat[max(0, int(round(0.95 * len(lat))) - 1)] if lat else float("nan")
-    print(f"sessions completed: {results.completed} of {args.sessions} in {wall:.0f} s")
-    p50 = statistics.median(lat) if lat else float("nan")
-    print(f"interactions: {len(lat)}; latency p50 {p50:.2f} s, p95 {p95:.2f} s")
-    for name, seconds in results.by_step.items():
-        print(f"  {name:<20} p50 {statistics.median(seconds):5.2f} s  max {max(seconds):5.2f} s")
-    print(f"errors: {len(results.errors)}")
-    for error in results.errors[:10]:
-        print(f"  {error}")
-    for i, kb in enumerate(peak):
-        print(f"server {i + 1} of {len(peak)} peak memory: {kb / 1024:.0f} MB")
+        if nginx is not None:
+            nginx.stop()
+        for server in servers:
+            stop_server(server.process)
     return 0 if results.completed == args.sessions and not results.errors else 1
 
 
