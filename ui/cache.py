@@ -201,11 +201,20 @@ def budgeted(kind: str) -> Callable[[Callable], Callable]:
     def decorate(function: Callable) -> Callable:
         signature = inspect.signature(function)
         name = f"{function.__module__}.{function.__qualname__}"
+        names = tuple(signature.parameters)
+        plain = all(p.kind is p.POSITIONAL_OR_KEYWORD for p in signature.parameters.values())
 
         @functools.wraps(function)
         def cached(*args, **kwargs):
-            key = (kind, name, _key(signature, args, kwargs))
-            return shared().get(key, function, args, kwargs)
+            if plain and not kwargs and len(args) == len(names):
+                # every argument given by position: the key _key would build, without
+                # binding a signature (a cached call happens dozens of times per rerun)
+                parts = tuple(
+                    (n, _part(v)) for n, v in zip(names, args, strict=True) if n[0] != "_"
+                )
+            else:
+                parts = _key(signature, args, kwargs)
+            return shared().get((kind, name, parts), function, args, kwargs)
 
         return cached
 
