@@ -3,9 +3,10 @@
 Two users: the server's warm-up visits every lesson page once with it (ui/warm.py), and the
 class load test (bench/classroom.py) puts fifty students on one server without also running
 fifty browsers on the same cores. Each visitor is one websocket, sending the widget states a
-browser would send and timing each script run until Streamlit reports it finished. With
-``pictures=True`` it also fetches, over HTTP like a browser, every media file (pictures, the
-linked views' numbers) a run names and it has not fetched before.
+browser would send and timing each script run until Streamlit reports it finished. Like a
+browser it keeps the large messages it got, so the server sends only the hash of one it
+would send again. With ``pictures=True`` it also fetches, over HTTP like a browser, every
+media file (pictures, the linked views' numbers) a run names and it has not fetched before.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ class Visitor:
         self.texts: list[str] = []  # markdown of the last run
         self.exceptions = 0
         self.fetched: set[bytes] = set()  # media files this "browser" has (its cache)
+        self.messages: dict[str, bytes] = {}  # big messages it keeps, by hash: the server
+        # then sends only the hash when it would send the same again (as to a browser)
         self.received = 0  # bytes: websocket messages and media files, over the visit
         self.with_pictures = 0.0  # seconds: the last run until its new media files arrived
 
@@ -76,6 +79,7 @@ class Visitor:
             state = message.rerun_script.widget_states.widgets.add()
             state.id = widget_id
             setattr(state, field, value)
+        message.rerun_script.cached_message_hashes.extend(self.messages)
         start = time.perf_counter()
         await self.socket.send(message.SerializeToString())
         texts: list[str] = []
@@ -85,6 +89,11 @@ class Visitor:
             self.received += len(data)
             reply = ForwardMsg()
             reply.ParseFromString(data)
+            if reply.WhichOneof("type") == "ref_hash":
+                data = self.messages[reply.ref_hash]
+                reply.ParseFromString(data)
+            elif reply.metadata.cacheable:
+                self.messages[reply.hash] = data
             kind = reply.WhichOneof("type")
             if kind == "delta" and reply.delta.WhichOneof("type") == "new_element":
                 element = reply.delta.new_element
