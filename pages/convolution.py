@@ -10,7 +10,7 @@ from cnnviz import KERNELS, correlate2d_loop, flip_kernel
 from cnnviz.codegen import conv_code
 from cnnviz.plotting import DIVERGING_MAPS
 from cnnviz.questions import conv_shape_question
-from ui import cache, conv, linked, quiz, views
+from ui import address, cache, conv, kernel_editor, linked, picker, quiz, views
 from ui.boot import run_under_app
 from ui.kernel_editor import kernel_choice, kernel_matrix
 from ui.lessons import next_step
@@ -26,30 +26,17 @@ st.markdown(
     "**Move the pointer over the output** (or tap it) to see the window and the sum behind "
     "any pixel; **Play** slides the window for you."
 )
+address.gate(picker.PARAMS, conv.PARAMS, kernel_editor.params("conv"))
 picked = picture_or_stop()
 image = picked.pixels
 colour = image.ndim == 3
 
 controls, view = st.columns([1.2, 3], gap="medium")
 with controls:
-    summed = (
-        colour
-        and st.radio(
-            "On a colour picture",
-            ["filter", "layer"],
-            key="conv.colour_mode",
-            format_func={
-                "filter": "Same kernel on each colour (a photo filter)",
-                "layer": "One kernel per colour, summed (a CNN layer)",
-            }.get,
-            persist_state="session",
-            bind="query-params",
-        )
-        == "layer"
-    )
+    summed = colour and address.choice(conv.COLOUR_MODE, "radio") == "layer"
     channels = 3 if summed else 1
     source = kernel_choice("conv", channels=channels, learned=conv.learned_kernels)
-    window = conv.window_panel("conv")
+    window = conv.window_panel()
 linked_view = view.container()  # filled once every setting below is known
 
 left, right = st.columns(2, gap="large")
@@ -58,7 +45,7 @@ with left:
     matrix = kernel_matrix("conv", channels=channels, source=source, learned=conv.learned_kernels)
 with right:
     st.subheader("2. More about the window")
-    settings = conv.settings_panel("conv", matrix.shape[-2:], window)
+    settings = conv.settings_panel(matrix.shape[-2:], window)
 modes = st.expander("What do the padding modes do?", key="conv.open.modes", on_change="rerun")
 if modes.open:  # closed boxes cost the server nothing: their content runs when opened
     with modes:
@@ -166,22 +153,10 @@ st.caption(
     "white is always 0."
 )
 
-compare = st.expander(
-    "Compare with a second kernel",
-    key="conv.open.compare",
-    on_change="rerun",
-    bind="query-params",  # a shared link opens the box with its kernel
-)
+compare = address.expander(conv.COMPARE_OPEN)  # a shared link opens the box with its kernel
 if compare.open:  # closed boxes cost the server nothing: their content runs when opened
     with compare:
-        other = st.selectbox(
-            "Second kernel",
-            list(KERNELS),
-            format_func=lambda k: KERNELS[k].title,
-            key="conv.compare",
-            persist_state="session",
-            bind="query-params",
-        )
+        other = address.choice(conv.COMPARE, "selectbox")
         weights = (
             KERNELS[other].weights if not summed else np.repeat(KERNELS[other].weights[None], 3, 0)
         )

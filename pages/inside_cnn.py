@@ -4,7 +4,7 @@ import streamlit as st
 
 from cnnviz.model import layer_shapes
 from cnnviz.questions import layer_shape_question
-from ui import inside, quiz
+from ui import address, inside, quiz
 from ui.boot import run_under_app
 from ui.lessons import next_step
 
@@ -22,6 +22,7 @@ st.markdown(
     "Give the network a picture and follow it through."
 )
 
+address.gate(inside.PARAMS)
 st.subheader("1. The network and the picture")
 chosen = inside.choose_model()
 if chosen is None:

@@ -5,7 +5,7 @@ import inspect
 import streamlit as st
 
 from cnnviz import pooling as pool_code
-from ui import pooling
+from ui import address, picker, pooling
 from ui.boot import run_under_app
 from ui.picker import picture_or_stop
 
@@ -19,6 +19,7 @@ st.markdown(
     "of the numbers remain. A CNN pools after convolution and ReLU, so the next layer has less "
     "to compute and small shifts of the picture matter less."
 )
+address.gate(picker.PARAMS, pooling.PARAMS)
 picked = picture_or_stop()
 
 left, right = st.columns(2, gap="large")

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from cnnviz.questions import conv_parameters_question
-from ui import quiz, training
+from ui import address, quiz, training
 from ui.boot import run_under_app
 from ui.lessons import next_step
 
@@ -17,6 +17,7 @@ st.markdown(
     "neighbours. Choose the data and the CNN's layers, press **Train** and watch both learn; "
     "then both are tested on images they have never seen."
 )
+address.gate(training.PARAMS)
 plan = training.settings()
 if plan is None:
     st.stop()

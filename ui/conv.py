@@ -7,11 +7,11 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from cnnviz import PADDING_MODES, images, pad2d, same_padding
+from cnnviz import KERNELS, PADDING_MODES, images, pad2d, same_padding
 from cnnviz.grids import grid_html
 from cnnviz.plotting import colorize, image_to_rgb, symmetric_limit
 from cnnviz.shapes import leftover, size_formula
-from ui import cache, linked, views
+from ui import address, cache, linked, views
 
 MODE_TEXT = {
     "zeros": "adds a frame of 0s (black).",
@@ -90,19 +90,72 @@ class ConvSettings:
         }
 
 
-def _number(label, key, low, high, default, help_text=None, column=None, step=1):
-    where = column if column is not None else st
-    return where.number_input(
-        label,
-        low,
-        high,
-        value=default,
-        key=key,
-        step=step,
-        help=help_text,
-        persist_state="session",
-        bind="query-params",
-    )
+# The Convolution page's settings in the address (widgets read their limits from here).
+COLOUR_MODE = address.Choice(
+    "conv.colour_mode",
+    "On a colour picture",
+    ("filter", "layer"),
+    "filter",
+    {
+        "filter": "Same kernel on each colour (a photo filter)",
+        "layer": "One kernel per colour, summed (a CNN layer)",
+    }.get,
+)
+STRIDE = (
+    address.Whole("conv.stride_h", "Stride down", 1, 16, 1, help="Rows the window jumps."),
+    address.Whole("conv.stride_w", "Stride across", 1, 16, 1, help="Columns it jumps."),
+)
+PAD = address.Choice(
+    "conv.pad",
+    "Padding",
+    ("valid", "same", "custom"),
+    "valid",
+    {"valid": "Valid (none)", "same": "Same size", "custom": "Custom"}.get,
+    help="Valid: no padding. Same: enough to keep the size when the stride is 1.",
+)
+SIDES = tuple(  # (top, bottom, left, right) when the padding is custom
+    address.Whole(f"conv.pad_{side[0].lower()}", side, 0, 64, 1)
+    for side in ("Top", "Bottom", "Left", "Right")
+)
+DILATION = (
+    address.Whole("conv.dil_h", "Dilation down", 1, 8, 1, help="Gap between kernel rows."),
+    address.Whole("conv.dil_w", "Dilation across", 1, 8, 1),
+)
+MODE = address.Choice(
+    "conv.mode",
+    "Padding mode",
+    PADDING_MODES,
+    PADDING_MODES[0],
+    help="What the frame of padding is made of. Choose some padding above to use it.",
+)
+BIAS = address.Decimal("conv.bias", "Bias (added after the sum)", -10.0, 10.0, 0.0, 0.1)
+RELU = address.Switch(
+    "conv.relu",
+    "ReLU",
+    help="Rectified linear unit: negative outputs become 0, positive ones stay.",
+)
+FLIP = address.Switch(
+    "conv.flip",
+    "Flip kernel",
+    help="True convolution: maths rotates the kernel by 180 degrees first; CNN layers don't.",
+)
+COMPARE_OPEN = address.Switch("conv.open.compare", "Compare with a second kernel")
+COMPARE = address.Choice(
+    "conv.compare", "Second kernel", tuple(KERNELS), next(iter(KERNELS)), lambda k: KERNELS[k].title
+)
+PARAMS = (
+    COLOUR_MODE,
+    *STRIDE,
+    PAD,
+    *SIDES,
+    *DILATION,
+    MODE,
+    BIAS,
+    RELU,
+    FLIP,
+    COMPARE_OPEN,
+    COMPARE,
+)
 
 
 @dataclass(frozen=True)
@@ -114,41 +167,19 @@ class Window:
     custom: tuple[int, int, int, int]  # (top, bottom, left, right) when "custom"
 
 
-def window_panel(p: str) -> Window:
+def window_panel() -> Window:
     """Stride and padding (shortcuts, or each side), for the first screen."""
-    a, b = st.columns(2)
-    stride = (
-        _number("Stride down", f"{p}.stride_h", 1, 16, 1, "Rows the window jumps.", a),
-        _number("Stride across", f"{p}.stride_w", 1, 16, 1, "Columns it jumps.", b),
-    )
-    shortcut = st.segmented_control(
-        "Padding",
-        ["valid", "same", "custom"],
-        default="valid",
-        key=f"{p}.pad",
-        required=True,
-        format_func={"valid": "Valid (none)", "same": "Same size", "custom": "Custom"}.get,
-        persist_state="session",
-        bind="query-params",
-        help="Valid: no padding. Same: enough to keep the size when the stride is 1.",
-    )
+    stride = tuple(address.number(s, c) for s, c in zip(STRIDE, st.columns(2), strict=True))
+    shortcut = address.choice(PAD, "segmented_control")
     custom = (0, 0, 0, 0)
     if shortcut == "custom":
-        c = st.columns(4)
-        custom = tuple(
-            _number(side, f"{p}.pad_{side[0].lower()}", 0, 64, 1, None, col)
-            for side, col in zip(["Top", "Bottom", "Left", "Right"], c, strict=True)
-        )
+        custom = tuple(address.number(s, c) for s, c in zip(SIDES, st.columns(4), strict=True))
     return Window(stride, shortcut or "valid", custom)
 
 
-def settings_panel(p: str, kernel_shape: tuple[int, int], window: Window) -> ConvSettings:
+def settings_panel(kernel_shape: tuple[int, int], window: Window) -> ConvSettings:
     """Dilation, padding mode, bias, ReLU and flip; with ``window``, every setting."""
-    a, b = st.columns(2)
-    dilation = (
-        _number("Dilation down", f"{p}.dil_h", 1, 8, 1, "Gap between kernel rows.", a),
-        _number("Dilation across", f"{p}.dil_w", 1, 8, 1, None, b),
-    )
+    dilation = tuple(address.number(d, c) for d, c in zip(DILATION, st.columns(2), strict=True))
     if window.shortcut == "custom":
         padding = window.custom
     elif window.shortcut == "same":
@@ -158,41 +189,12 @@ def settings_panel(p: str, kernel_shape: tuple[int, int], window: Window) -> Con
         )
     else:
         padding = (0, 0, 0, 0)
-    mode = st.selectbox(
-        "Padding mode",
-        PADDING_MODES,
-        key=f"{p}.mode",
-        persist_state="session",
-        bind="query-params",
-        disabled=max(padding) == 0,
-        help="What the frame of padding is made of. Choose some padding above to use it.",
-    )
+    mode = address.choice(MODE, "selectbox", disabled=max(padding) == 0)
     st.caption(f"**{mode}** {MODE_TEXT[mode]}")
-    bias = st.number_input(
-        "Bias (added after the sum)",
-        -10.0,
-        10.0,
-        value=0.0,
-        key=f"{p}.bias",
-        step=0.1,
-        persist_state="session",
-        bind="query-params",
-    )
+    bias = address.number(BIAS)
     c1, c2 = st.columns(2)
-    relu = c1.toggle(
-        "ReLU",
-        key=f"{p}.relu",
-        persist_state="session",
-        bind="query-params",
-        help="Rectified linear unit: negative outputs become 0, positive ones stay.",
-    )
-    flip = c2.toggle(
-        "Flip kernel",
-        key=f"{p}.flip",
-        persist_state="session",
-        bind="query-params",
-        help="True convolution: maths rotates the kernel by 180 degrees first; CNN layers don't.",
-    )
+    relu = address.switch(RELU, c1)
+    flip = address.switch(FLIP, c2)
     return ConvSettings(window.stride, padding, mode, dilation, float(bias), bool(relu), bool(flip))
 
 

@@ -11,7 +11,7 @@ are only ever read.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import streamlit as st
@@ -54,7 +54,7 @@ from cnnviz.mosaic import (
 from cnnviz.plotting import image_to_rgb, symmetric_limit
 from cnnviz.preprocess import Preprocessed, to_dataset_style
 from cnnviz.weights import MODEL_NAMES, WeightsError, load_top_patches, pixels_sha256
-from ui import cache, linked, views
+from ui import address, cache, linked, views
 from ui.datasets import TITLES, offer_download
 from ui.drawing import drawing_pad
 from ui.models import SUBJECTS, assets_dir, model_title, shipped_model
@@ -63,6 +63,41 @@ from ui.user_model import get_user_model
 YOURS = "yours"  # the model-choice value for this session's own trained model
 SOURCES = {"test": "A test picture", "upload": "Upload a picture", "draw": "Draw one"}
 STRIP_PX = 1200  # the flattened numbers and the hidden layer are drawn about this wide
+
+
+# The page's settings in the address. The network, its layers, their maps and the test set
+# are known only once chosen: those parameters are made, and checked, where they are used.
+SOURCE = address.Choice(
+    "inside.source", "Where does the picture come from?", tuple(SOURCES), "test", SOURCES.get
+)
+OPEN_TOP = address.Switch("inside.open.top", "Which test pictures excite this map most?")
+PARAMS = (SOURCE, OPEN_TOP)
+
+
+def model_param(titles: dict[str, str]) -> address.Choice:
+    """Which network: one of ``titles`` (model choice -> its title)."""
+    return address.Choice(
+        "inside.model", "Which trained network?", tuple(titles), next(iter(titles)), titles.get
+    )
+
+
+def index_param(count: int) -> address.Whole:
+    """Which of the ``count`` test pictures."""
+    return address.Whole(
+        "inside.index", f"Test picture number (0 to {count - 1:,})", 0, count - 1, 0
+    )
+
+
+def layer_param(layers: tuple[str, ...]) -> address.Choice:
+    """Which convolution layer is looked at up close."""
+    return address.Choice("inside.layer", "Layer", layers, layers[0])
+
+
+def channel_param(layer: str, count: int) -> address.Whole:
+    """Which of the ``count`` maps of ``layer``."""
+    return address.Whole(
+        f"inside.channel.{layer}", f"Map number in {layer} (0 to {count - 1})", 0, count - 1, 0
+    )
 
 
 def shape_text(shape) -> str:
@@ -103,14 +138,7 @@ def choose_model() -> Chosen | None:
     titles = {name: model_title(name) for name in MODEL_NAMES}
     if user is not None:
         titles[YOURS] = f"Your model from the Train page ({user.title})"
-    choice = st.radio(
-        "Which trained network?",
-        options,
-        format_func=titles.get,
-        key="inside.model",
-        persist_state="session",
-        bind="query-params",
-    )
+    choice = address.choice(model_param({name: titles[name] for name in options}), "radio")
     if choice == YOURS and user is not None:
         return Chosen(user.model, user.dataset, f"user:{weights_digest(user.model)}", titles[YOURS])
     try:
@@ -181,16 +209,7 @@ def _from_test_set(chosen: Chosen) -> Picture | None:
         return None
     pixels, labels = data
     left, right = st.columns([3, 2], vertical_alignment="bottom")
-    index = left.number_input(
-        f"Test picture number (0 to {len(pixels) - 1:,})",
-        min_value=0,
-        max_value=len(pixels) - 1,
-        value=0,
-        step=1,
-        key="inside.index",
-        persist_state="session",
-        bind="query-params",
-    )
+    index = address.number(index_param(len(pixels)), left)
     right.button(
         "Another test picture",
         key="inside.random",
@@ -252,16 +271,8 @@ def _from_drawing(chosen: Chosen) -> Picture | None:
 def choose_picture(chosen: Chosen) -> Picture | None:
     """Where the picture comes from, and the picture (None until there is one)."""
     has_data = dataset_available(chosen.dataset)
-    source = st.radio(
-        "Where does the picture come from?",
-        list(SOURCES),
-        index=0 if has_data else 1,
-        format_func=SOURCES.get,
-        horizontal=True,
-        key="inside.source",
-        persist_state="session",
-        bind="query-params",
-    )
+    default = "test" if has_data else "upload"
+    source = address.choice(replace(SOURCE, default=default), "radio", horizontal=True)
     if source == "test":
         return _from_test_set(chosen)
     return _from_upload(chosen) if source == "upload" else _from_drawing(chosen)
@@ -542,19 +553,9 @@ def channel_close_up(chosen: Chosen, picture: Picture, result: Run) -> None:
     """One map enlarged, its kernel, its strongest value, and the test patches it likes best."""
     layers = conv_layers(chosen.model)
     left, right = st.columns(2, gap="large")
-    layer = left.selectbox(
-        "Layer", layers, key="inside.layer", persist_state="session", bind="query-params"
-    )
+    layer = address.choice(layer_param(tuple(layers)), "selectbox", left)
     conv = getattr(chosen.model, layer)
-    channel = right.slider(
-        f"Map number in {layer} (0 to {conv.out_channels - 1})",
-        0,
-        conv.out_channels - 1,
-        value=0,
-        key=f"inside.channel.{layer}",
-        persist_state="session",
-        bind="query-params",
-    )
+    channel = address.slider(channel_param(layer, conv.out_channels), right)
     values = result.outputs[layer][channel]
     row, col = np.unravel_index(int(np.argmax(values)), values.shape)
     bias = float(conv.bias[channel])
@@ -588,12 +589,7 @@ def channel_close_up(chosen: Chosen, picture: Picture, result: Run) -> None:
                 f"One {kernel.shape[1]} × {kernel.shape[2]} slice per map of the layer below; "
                 "the products of all slices are added, plus the bias."
             )
-    box = st.expander(
-        "Which test pictures excite this map most?",
-        key="inside.open.top",
-        on_change="rerun",  # searching 10,000 pictures is worth doing only when asked
-        bind="query-params",
-    )
+    box = address.expander(OPEN_TOP)  # searching the test set only when asked
     if box.open:
         with box:
             strongest_test_pictures(chosen, layer, channel)

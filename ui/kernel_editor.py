@@ -7,7 +7,9 @@ bumping ``p.version`` resets them after a button changed the base.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -16,9 +18,11 @@ import streamlit as st
 from cnnviz import KERNELS, flip_kernel
 from cnnviz.mosaic import encode_png, feature_mosaic
 from cnnviz.plotting import mark_box
-from ui import views
+from ui import address, views
 
 CHANNEL_NAMES = ("red", "green", "blue")
+MAX_SIDE = 15  # rows or columns of a kernel
+MAX_KERNEL_TEXT = 20_000  # characters of a kernel in the address: 3 x 15 x 15 numbers fit
 
 
 def _resize(matrix: np.ndarray, rows: int, cols: int) -> np.ndarray:
@@ -36,17 +40,72 @@ def encode(matrix: np.ndarray) -> str:
     return "|".join(";".join(",".join(f"{v:g}" for v in row) for row in m) for m in matrix)
 
 
-def decode(text: str) -> np.ndarray | None:
-    """Inverse of ``encode``; None when the text is not a valid matrix."""
-    try:
-        slices = [
-            [[float(v) for v in row.split(",")] for row in m.split(";")] for m in text.split("|")
-        ]
-        matrix = np.array(slices, dtype=np.float32)
-    except ValueError:
-        return None
-    ok = matrix.ndim == 3 and 1 <= matrix.shape[1] <= 15 and 1 <= matrix.shape[2] <= 15
-    return matrix if ok and np.isfinite(matrix).all() else None
+def read_kernel(text: str) -> np.ndarray:
+    """Inverse of ``encode``: float32 ``(C, kh, kw)``, C 1 to 3, sides 1 to ``MAX_SIDE``,
+    every number finite; ``ValueError`` otherwise."""
+    if len(text) > MAX_KERNEL_TEXT:
+        raise ValueError(f"a kernel is at most {MAX_KERNEL_TEXT:,} characters")
+    slices = [[[float(v) for v in row.split(",")] for row in m.split(";")] for m in text.split("|")]
+    matrix = np.array(slices, dtype=np.float64)  # rows of unequal length: ValueError
+    channels, rows, cols = matrix.shape if matrix.ndim == 3 else (0, 0, 0)
+    if not (
+        1 <= channels <= len(CHANNEL_NAMES) and 1 <= rows <= MAX_SIDE and 1 <= cols <= MAX_SIDE
+    ):
+        raise ValueError(f"a kernel has 1 to 3 slices of 1 to {MAX_SIDE} rows and columns")
+    if not np.isfinite(matrix).all():
+        raise ValueError("every number of a kernel is finite")
+    return matrix.astype(np.float32)
+
+
+@dataclass(frozen=True)
+class KernelParams:
+    """What the address says about a page's kernel (prefix ``p``)."""
+
+    source: address.Choice  # start from a preset or a learned kernel
+    preset: address.Choice
+    kernel: address.Custom  # a matrix typed or changed by hand, as ``encode`` writes it
+
+    def __iter__(self):
+        return iter((self.source, self.preset, self.kernel))
+
+
+@functools.cache
+def params(p: str) -> KernelParams:
+    """The address parameters of the kernel of page prefix ``p`` ("conv")."""
+    return KernelParams(
+        address.Choice(
+            f"{p}.source",
+            "Start from",
+            ("preset", "learned"),
+            "preset",
+            {"preset": "A preset", "learned": "A kernel the CNN learned"}.get,
+        ),
+        address.Choice(
+            f"{p}.preset",
+            "Kernel preset",
+            tuple(KERNELS),
+            "sobel_x",
+            lambda k: KERNELS[k].title,
+        ),
+        address.Custom(
+            f"{p}.kernel",
+            "The kernel",
+            read_kernel,
+            encode,
+            f"1 to 3 slices of up to {MAX_SIDE} × {MAX_SIDE} numbers",
+            default_words="the preset",
+        ),
+    )
+
+
+def learned_param(p: str, count: int) -> address.Whole:
+    """Which of a network's ``count`` first-layer kernels (known once it is loaded)."""
+    return address.Whole(f"{p}.learned", "Kernel number", 0, count - 1, 0)
+
+
+def model_param(p: str, titles: tuple[str, ...]) -> address.Choice:
+    """Which trained network, among the ``titles`` of those that load."""
+    return address.Choice(f"{p}.model", "Trained network", titles, titles[0])
 
 
 def _set_base(p: str, matrix: np.ndarray) -> None:
@@ -122,27 +181,11 @@ def _gallery(model: str, _kernels: np.ndarray, chosen: int) -> bytes:
 def _learned_picker(p: str, channels: int, learned: dict[str, np.ndarray]) -> None:
     """Choose a trained network and one of its first-layer kernels, shown in a gallery."""
     args = (p, channels, learned)
-    model = st.selectbox(
-        "Trained network",
-        list(learned),
-        key=f"{p}.model",
-        on_change=_load_learned,
-        args=args,
-        persist_state="session",
-        bind="query-params",
+    model = address.choice(
+        model_param(p, tuple(learned)), "selectbox", on_change=_load_learned, args=args
     )
     kernels = learned[model]
-    index = st.slider(
-        "Kernel number",
-        0,
-        len(kernels) - 1,
-        value=0,
-        key=f"{p}.learned",
-        on_change=_load_learned,
-        args=args,
-        persist_state="session",
-        bind="query-params",
-    )
+    index = address.slider(learned_param(p, len(kernels)), on_change=_load_learned, args=args)
     views.show(
         st,
         _gallery(model, kernels, index),
@@ -164,28 +207,17 @@ def kernel_choice(
     """
     source = "preset"
     if learned is not None:
-        source = st.segmented_control(
-            "Start from",
-            ["preset", "learned"],
-            default="preset",
-            key=f"{p}.source",
-            required=True,
-            persist_state="session",
-            bind="query-params",
-            format_func={"preset": "A preset", "learned": "A kernel the CNN learned"}.get,
+        source = address.choice(
+            params(p).source,
+            "segmented_control",
             on_change=_switch_source,
             args=(p, channels, learned),
         )
-    preset = st.selectbox(
-        "Kernel preset",
-        list(KERNELS),
-        index=list(KERNELS).index("sobel_x"),
-        key=f"{p}.preset",
-        format_func=lambda k: KERNELS[k].title,
+    preset = address.choice(
+        params(p).preset,
+        "selectbox",
         on_change=_load_preset,
         args=(p, channels),
-        persist_state="session",
-        bind="query-params",
         disabled=source == "learned",
     )
     if source == "preset":
@@ -225,15 +257,16 @@ def kernel_matrix(
             source = "preset"
     base = st.session_state.get(f"{p}.base")
     if base is None:
-        shared = decode(st.query_params.get(f"{p}.kernel", ""))
+        address.admit(params(p).kernel)  # a link's kernel: used only if it is a kernel
+        shared = address.value(params(p).kernel)
         _set_base(p, shared if shared is not None else KERNELS[preset].weights[None])
         base = st.session_state[f"{p}.base"]
     if base.shape[0] != channels:
         _set_base(p, np.repeat(base[:1], channels, axis=0))
     st.session_state[f"{p}.rows"], st.session_state[f"{p}.cols"] = _edited(p).shape[-2:]
     size = st.columns(2)
-    size[0].number_input("Rows", 1, 15, key=f"{p}.rows", on_change=_resize_base, args=(p,))
-    size[1].number_input("Columns", 1, 15, key=f"{p}.cols", on_change=_resize_base, args=(p,))
+    for column, name, key in ((size[0], "Rows", f"{p}.rows"), (size[1], "Columns", f"{p}.cols")):
+        column.number_input(name, 1, MAX_SIDE, key=key, on_change=_resize_base, args=(p,))
     buttons = st.container(horizontal=True)  # wraps on narrow screens and in projector mode
     for label, operation, help_text in (
         ("Randomise", "random", "Random numbers between -1 and 1."),
@@ -254,9 +287,9 @@ def kernel_matrix(
             args=callback[1],
             help=help_text,
         )
+    names = CHANNEL_NAMES if channels == 3 else ("kernel",)
     version = st.session_state[f"{p}.version"]
     base = st.session_state[f"{p}.base"]
-    names = CHANNEL_NAMES if channels == 3 else ("kernel",)
     tabs = st.tabs([f"{n} channel" for n in names]) if channels == 3 else [st.container()]
     edited = []
     for tab, name, matrix in zip(tabs, names, base, strict=True):

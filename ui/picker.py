@@ -14,7 +14,7 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import images, samples
-from ui import cache
+from ui import address, cache
 from ui.drawing import drawing_pad
 
 SOURCES = {
@@ -26,6 +26,33 @@ SOURCES = {
 SIZES = {"32": 32, "64": 64, "128": 128, "256": 256, "512": 512, "1024": 1024, "full": None}
 
 
+def sample_title(name: str) -> str:
+    """``stripes_45`` -> ``Stripes 45``."""
+    return name.replace("_", " ").capitalize()
+
+
+SOURCE = address.Choice(
+    "input.source", "Where does the picture come from?", tuple(SOURCES), "sample", SOURCES.get
+)
+SAMPLE = address.Choice(
+    "input.sample", "Sample", tuple(samples.SAMPLES), next(iter(samples.SAMPLES)), sample_title
+)
+COLOUR = address.Switch(
+    "input.colour",
+    "Keep colour",
+    default=True,
+    help="Off: the picture is turned grey (one channel) before the lesson starts.",
+)
+SIZE = address.Choice(
+    "input.size",
+    "Working size (longest side, pixels)",
+    tuple(SIZES),
+    "256",
+    help="Small sizes show single pixels clearly; 'full' keeps every pixel.",
+)
+PARAMS = (SOURCE, SAMPLE, COLOUR, SIZE)  # the address's say in the sidebar
+
+
 @dataclass(frozen=True)
 class Picked:
     """The working image of this user."""
@@ -34,11 +61,6 @@ class Picked:
     key: str  # names this exact working image in the caches
     label: str  # what it is, for captions
     notes: tuple[str, ...] = ()  # sentences about how it was decoded
-
-
-def sample_title(name: str) -> str:
-    """``stripes_45`` -> ``Stripes 45``."""
-    return name.replace("_", " ").capitalize()
 
 
 def _plain(name: str) -> str:
@@ -98,23 +120,9 @@ def image_picker() -> Picked | None:
     """Sidebar controls to choose the image; returns the working image or None."""
     with st.sidebar:
         st.header("Your image")
-        source = st.radio(
-            "Where does the picture come from?",
-            list(SOURCES),
-            format_func=SOURCES.get,
-            key="input.source",
-            persist_state="session",
-            bind="query-params",
-        )
+        source = address.choice(SOURCE, "radio")
         if source == "sample":
-            name = st.selectbox(
-                "Sample",
-                list(samples.SAMPLES),
-                key="input.sample",
-                format_func=sample_title,
-                persist_state="session",
-                bind="query-params",
-            )
+            name = address.choice(SAMPLE, "selectbox")
             st.caption(samples.SAMPLES[name].description)
             raw, label, digest, notes = cache.sample(name), sample_title(name), name, ()
             decoded = None
@@ -126,24 +134,8 @@ def image_picker() -> Picked | None:
                 return None
             label, digest, decoded = found
             raw, notes = decoded.pixels, decoded.notes
-        colour = st.toggle(
-            "Keep colour",
-            value=True,
-            key="input.colour",
-            persist_state="session",
-            bind="query-params",
-            disabled=raw.ndim == 2,
-            help="Off: the picture is turned grey (one channel) before the lesson starts.",
-        )
-        size = st.select_slider(
-            "Working size (longest side, pixels)",
-            list(SIZES),
-            value="256",
-            key="input.size",
-            persist_state="session",
-            bind="query-params",
-            help="Small sizes show single pixels clearly; 'full' keeps every pixel.",
-        )
+        colour = address.switch(COLOUR, disabled=raw.ndim == 2)
+        size = address.choice(SIZE, "select_slider")
         capped = decoded is not None and capped_sentence(decoded, SIZES[size])
         notes = (*notes, capped) if capped else notes
         for note in notes:

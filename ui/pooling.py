@@ -15,7 +15,7 @@ from cnnviz.invariance import DIRECTIONS, ShiftEffect, shift_effects
 from cnnviz.plotting import colorize, image_to_rgb
 from cnnviz.questions import Question, pool_formula, pool_shape_question, winner_question
 from cnnviz.shapes import leftover, output_size
-from ui import cache, linked, quiz, views
+from ui import address, cache, linked, quiz, views
 
 MODES = {"max": "Max pooling", "avg": "Average pooling"}
 SOURCES = {"picture": "The picture itself", "feature": "A feature map (convolution + ReLU)"}
@@ -23,17 +23,52 @@ ARROWS = {"right": "→ right", "down": "↓ down", "diagonal": "↘ diagonal"}
 REPEATS = 4  # poolings in a row
 MAX_SHIFT = 8  # pixels the shift test goes up to
 CHANNELS = ("red", "green", "blue")
-NUMBER_INPUTS = (  # (label, key = URL parameter, min, max, default, help), left then right
-    ("Window height", "pool.kh", 1, 16, 2, "Rows in each window."),
-    ("Window width", "pool.kw", 1, 16, 2, "Columns in each window."),
-    ("Stride down", "pool.sh", 1, 16, 2, "Rows the window jumps; usually the window height."),
-    ("Stride across", "pool.sw", 1, 16, 2, "Columns the window jumps; usually the width."),
-    ("Padding top and bottom", "pool.ph", 0, 8, 0, "Rows added above and below (at most half "
-     "the window height). Padding never wins a max."),
-    ("Padding left and right", "pool.pw", 0, 8, 0, "Columns added left and right (at most "
-     "half the window width). Average pooling counts padding as 0."),
-)  # fmt: skip
 FEATURE_MAP = "magma"  # dark = 0, bright = strong response
+
+# The Pooling page's settings in the address (widgets read their limits from here).
+WHAT = address.Choice("pool.what", "What to pool", tuple(SOURCES), "picture", SOURCES.get)
+KERNEL = address.Choice(
+    "pool.kernel",
+    "Kernel for the convolution",
+    tuple(KERNELS),
+    "sobel_x",
+    lambda k: KERNELS[k].title,
+    help="Used for the feature map, the pipeline and the shift test below.",
+)
+WINDOW = (  # height, width, stride down, stride across, padding rows, padding columns
+    address.Whole("pool.kh", "Window height", 1, 16, 2, help="Rows in each window."),
+    address.Whole("pool.kw", "Window width", 1, 16, 2, help="Columns in each window."),
+    address.Whole("pool.sh", "Stride down", 1, 16, 2,
+                  help="Rows the window jumps; usually the window height."),
+    address.Whole("pool.sw", "Stride across", 1, 16, 2,
+                  help="Columns the window jumps; usually the width."),
+    address.Whole("pool.ph", "Padding top and bottom", 0, 8, 0,
+                  help="Rows added above and below (at most half the window height). "
+                  "Padding never wins a max."),
+    address.Whole("pool.pw", "Padding left and right", 0, 8, 0,
+                  help="Columns added left and right (at most half the window width). "
+                  "Average pooling counts padding as 0."),
+)  # fmt: skip
+MODE = address.Choice(
+    "pool.mode",
+    "Pooling used below",
+    tuple(MODES),
+    "max",
+    MODES.get,
+    help="Max keeps the largest number of each window; average keeps their mean.",
+)
+SHIFT = address.Whole("pool.shift", "Shift the picture by (pixels)", 1, MAX_SHIFT, 1)
+DIRECTION = address.Choice(
+    "pool.direction", "Direction", tuple(DIRECTIONS), next(iter(DIRECTIONS)), ARROWS.get
+)
+QUIZ = address.Choice(
+    "pool.quiz",
+    "Ask about",
+    ("shape", "window"),
+    "shape",
+    {"shape": "The output shape", "window": "One window's result"}.get,
+)
+PARAMS = (WHAT, KERNEL, *WINDOW, MODE, SHIFT, DIRECTION, QUIZ)
 
 
 @dataclass(frozen=True)
@@ -58,45 +93,10 @@ def _shape(array: np.ndarray) -> str:
     return views.shape_text(array)
 
 
-def _number(label, key, low, high, default, help_text, where) -> int:
-    # The default goes to the widget itself, not to session state: a bound widget drops a URL
-    # value equal to its own default, so ?pool.sw=1 would be lost if the widget thought 1 (its
-    # minimum) was the default while session state said 2.
-    return int(
-        where.number_input(
-            label,
-            low,
-            high,
-            value=default,
-            key=key,
-            step=1,
-            help=help_text,
-            persist_state="session",
-            bind="query-params",
-        )  # fmt: skip
-    )
-
-
 def source_panel() -> tuple[str, str]:
     """What gets pooled, and the kernel used for feature maps, the pipeline and the shift test."""
-    what = st.radio(
-        "What to pool",
-        list(SOURCES),
-        format_func=SOURCES.get,
-        key="pool.what",
-        persist_state="session",
-        bind="query-params",
-    )
-    kernel = st.selectbox(
-        "Kernel for the convolution",
-        list(KERNELS),
-        index=list(KERNELS).index("sobel_x"),
-        format_func=lambda k: KERNELS[k].title,
-        key="pool.kernel",
-        persist_state="session",
-        bind="query-params",
-        help="Used for the feature map, the pipeline and the shift test below.",
-    )
+    what = address.choice(WHAT, "radio")
+    kernel = address.choice(KERNEL, "selectbox")
     st.caption(KERNELS[kernel].explanation)
     return what, kernel
 
@@ -105,19 +105,9 @@ def settings_panel() -> PoolSettings:
     """Window, stride, padding and the pooling used in the sections below."""
     columns = st.columns(2) * 3  # left, right, left, right, ...
     kh, kw, sh, sw, ph, pw = (
-        _number(*spec, where) for spec, where in zip(NUMBER_INPUTS, columns, strict=True)
+        int(address.number(param, where)) for param, where in zip(WINDOW, columns, strict=True)
     )
-    mode = st.segmented_control(
-        "Pooling used below",
-        list(MODES),
-        default="max",
-        format_func=MODES.get,
-        key="pool.mode",
-        required=True,
-        persist_state="session",
-        bind="query-params",
-        help="Max keeps the largest number of each window; average keeps their mean.",
-    )
+    mode = address.choice(MODE, "segmented_control")
     return PoolSettings((kh, kw), (sh, sw), (ph, pw), mode or "max")
 
 
@@ -381,24 +371,8 @@ def _percent(x: float) -> str:
 def shift_test(picked, kernel: str, s: PoolSettings) -> None:
     """Shift the grey picture by k pixels: how much the feature map and the pooled map change."""
     a, b = st.columns(2)
-    k = a.slider(
-        "Shift the picture by (pixels)",
-        1,
-        MAX_SHIFT,
-        value=1,
-        key="pool.shift",
-        persist_state="session",
-        bind="query-params",
-    )
-    direction = b.radio(
-        "Direction",
-        list(DIRECTIONS),
-        format_func=ARROWS.get,
-        horizontal=True,
-        key="pool.direction",
-        persist_state="session",
-        bind="query-params",
-    )
+    k = address.slider(SHIFT, a)
+    direction = address.choice(DIRECTION, "radio", b, horizontal=True)
     g = grey(picked.key, picked.pixels)
     try:
         effects = _effects(picked.key, g, kernel, direction, s)
@@ -505,16 +479,7 @@ def build_question(kind: str, values: np.ndarray, s: PoolSettings, out_shape, se
 
 def question(values: np.ndarray, s: PoolSettings, out_shape) -> Question:
     """Pick a question kind, predict, then see the answer and why."""
-    kind = st.segmented_control(
-        "Ask about",
-        ["shape", "window"],
-        default="shape",
-        key="pool.quiz",
-        required=True,
-        format_func={"shape": "The output shape", "window": "One window's result"}.get,
-        persist_state="session",
-        bind="query-params",
-    )
+    kind = address.choice(QUIZ, "segmented_control")
     q, note = build_question(kind or "shape", values, s, out_shape, quiz.seed("pool"))
     quiz.ask("pool", q, note)
     return q

@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+from ui import address
+
 SHARP_PREFIX = "sharp-"  # pictures in containers keyed sharp-* are enlarged with square pixels
 SHARP_CSS = f"""
 <style>
@@ -19,6 +21,12 @@ PROJECTOR_CSS = """
   [data-testid="stSliderThumbValue"], button p { font-size: 1.15rem !important; }
 </style>
 """
+PROJECTOR = address.Switch(
+    "app.projector",
+    "Projector mode (bigger text)",
+    help="For a classroom: larger letters and numbers everywhere.",
+)
+PARAMS = (PROJECTOR,)
 
 
 def apply() -> bool:
@@ -27,13 +35,7 @@ def apply() -> bool:
     When on, larger type on every page for the rest of the session.
     """
     st.html(SHARP_CSS)
-    on = st.sidebar.toggle(
-        "Projector mode (bigger text)",
-        key="app.projector",
-        persist_state="session",
-        bind="query-params",
-        help="For a classroom: larger letters and numbers everywhere.",
-    )
+    on = address.switch(PROJECTOR, st.sidebar)
     if on:
         st.html(PROJECTOR_CSS)
     return on

@@ -48,7 +48,7 @@ from cnnviz.data import (
 from cnnviz.model import CNN, MLP, POOL_MODES, CNNConfig, count_parameters, layer_shapes
 from cnnviz.plotting import figure_png
 from cnnviz.train import TrainConfig, TrainProgress, evaluate, train
-from ui import views
+from ui import address, views
 from ui.datasets import TITLES, offer_download
 from ui.user_model import set_user_model
 
@@ -568,56 +568,55 @@ def _figure(kind: str, key: str, _values: np.ndarray, labels: tuple[str, ...] = 
 # --- Streamlit: the settings -------------------------------------------------------------------
 
 
-# Every setting: key -> (widget, label, options, how to show an option, help). Keys are also
-# the URL parameters of a share link.
+# Every setting: key -> (widget, the address parameter it reads its options and default from).
+# Keys are also the URL parameters of a share link.
+_D = DEFAULT_PLAN
 # fmt: off
 WIDGETS = {
-    "train.dataset": ("radio", "Dataset", tuple(TITLES), TITLES.get, None),
-    "train.subset": ("select_slider", "Training images", SUBSETS, "{:,}".format,
-                     "Drawn at random (always the same draw) from the 60,000."),
-    "train.blocks": ("segmented_control", "Conv blocks (conv → ReLU → pool)", (1, 2, 3), None,
-                     "Each block has twice the filters of the one before."),
-    "train.filters": ("select_slider", "Filters in the first block", FILTERS, None,
-                      "How many kernels the first layer learns."),
-    "train.kernel": ("segmented_control", "Kernel size", KERNEL_SIZES, "{0} × {0}".format, None),
-    "train.pool": ("segmented_control", "Pooling (2 × 2)", POOL_MODES, POOL_TITLES.get, None),
-    "train.mode": ("segmented_control", "Train the CNN for", ("time", "epochs"),
-                   {"time": "A time budget", "epochs": "A number of passes"}.get, None),
-    "train.budget": ("select_slider", "Seconds of training", BUDGETS, "{} s".format, None),
-    "train.epochs": ("select_slider", "Passes over the images (epochs)", EPOCHS, None, None),
-    "train.lr": ("select_slider", "Peak learning rate", RATES, "{:g}".format,
-                 "How big a step the optimiser takes at its fastest: it warms up to this "
-                 "rate, then cools down to almost 0 by the end (a one-cycle schedule)."),
-    "train.match": ("radio", "The dense network gets", ("epochs", "time"),
-                    {"epochs": "The same number of passes", "time": "The same time"}.get, None),
-    "train.x_axis": ("segmented_control", "Curves against", ("passes", "seconds"),
-                     {"passes": "Passes (epochs)", "seconds": "Seconds"}.get, None),
-    "train.confusion": ("segmented_control", "Confusion matrix of", (CNN_NAME, MLP_NAME), None,
-                        None),
-}
-# fmt: on
-
-
-def _widget(key: str, default, where=st):
-    """The setting ``key`` from WIDGETS, remembered for the session and in the URL."""
-    kind, label, options, show, help_text = WIDGETS[key]
-    extra = {"format_func": show} if show else {}
-    if kind == "radio":
-        extra["index"] = options.index(default)
-    elif kind == "select_slider":
-        extra["value"] = default
-    else:
-        extra.update(default=default, required=True)
-    widget = getattr(where, kind)
-    return widget(
-        label,
-        options,
-        key=key,
-        help=help_text,
-        persist_state="session",
-        bind="query-params",
-        **extra,
+    key: (kind, address.Choice(key, label, options, default, show, help=help_text))
+    for key, kind, label, options, default, show, help_text in (
+        ("train.dataset", "radio", "Dataset", tuple(TITLES), _D.dataset, TITLES.get, None),
+        ("train.subset", "select_slider", "Training images", SUBSETS, _D.subset, "{:,}".format,
+         "Drawn at random (always the same draw) from the 60,000."),
+        ("train.blocks", "segmented_control", "Conv blocks (conv → ReLU → pool)", (1, 2, 3),
+         len(_D.cnn.channels), None, "Each block has twice the filters of the one before."),
+        ("train.filters", "select_slider", "Filters in the first block", FILTERS,
+         _D.cnn.channels[0], None, "How many kernels the first layer learns."),
+        ("train.kernel", "segmented_control", "Kernel size", KERNEL_SIZES, _D.cnn.kernel_size,
+         "{0} × {0}".format, None),
+        ("train.pool", "segmented_control", "Pooling (2 × 2)", POOL_MODES, _D.cnn.pool,
+         POOL_TITLES.get, None),
+        ("train.mode", "segmented_control", "Train the CNN for", ("time", "epochs"), "time",
+         {"time": "A time budget", "epochs": "A number of passes"}.get, None),
+        ("train.budget", "select_slider", "Seconds of training", BUDGETS, _D.budget,
+         "{} s".format, None),
+        ("train.epochs", "select_slider", "Passes over the images (epochs)", EPOCHS, _D.epochs,
+         None, None),
+        ("train.lr", "select_slider", "Peak learning rate", RATES, _D.lr, "{:g}".format,
+         "How big a step the optimiser takes at its fastest: it warms up to this "
+         "rate, then cools down to almost 0 by the end (a one-cycle schedule)."),
+        ("train.match", "radio", "The dense network gets", ("epochs", "time"), _D.mlp_match,
+         {"epochs": "The same number of passes", "time": "The same time"}.get, None),
+        ("train.x_axis", "segmented_control", "Curves against", ("passes", "seconds"), "passes",
+         {"passes": "Passes (epochs)", "seconds": "Seconds"}.get, None),
+        ("train.confusion", "segmented_control", "Confusion matrix of", (CNN_NAME, MLP_NAME),
+         CNN_NAME, None, None),
     )
+}
+AUGMENT = (  # shift, rotation, flip
+    address.Whole("train.shift", "Shift up to (pixels)", 0, 4, 0),
+    address.Whole("train.rotate", "Rotate up to (degrees)", 0, 30, 0, 5),
+    address.Switch("train.flip", "Mirror left-right",
+                   help="Fine for clothes; a mirrored digit is not a digit."),
+)
+# fmt: on
+PARAMS = (*(param for _, param in WIDGETS.values()), *AUGMENT)
+
+
+def _widget(key: str, where=st):
+    """The setting ``key`` from WIDGETS, remembered for the session and in the URL."""
+    kind, param = WIDGETS[key]
+    return address.choice(param, kind, where)
 
 
 def settings() -> Plan | None:
@@ -626,24 +625,24 @@ def settings() -> Plan | None:
     data, net, run = st.columns(3, gap="large")
     with data:
         st.subheader("1. The data")
-        dataset = _widget("train.dataset", d.dataset)
-        subset = _widget("train.subset", d.subset)
+        dataset = _widget("train.dataset")
+        subset = _widget("train.subset")
     with net:
         st.subheader("2. The CNN")
-        blocks = _widget("train.blocks", len(d.cnn.channels))
-        first = _widget("train.filters", d.cnn.channels[0])
-        kernel = _widget("train.kernel", d.cnn.kernel_size)
-        pool = _widget("train.pool", d.cnn.pool)
+        blocks = _widget("train.blocks")
+        first = _widget("train.filters")
+        kernel = _widget("train.kernel")
+        pool = _widget("train.pool")
         cnn = _config(tuple(first * 2**i for i in range(blocks)), kernel, pool)
         if cnn is not None:
             describe_networks(cnn, d.mlp_hidden)
     with run:
         st.subheader("3. The training")
-        timed = _widget("train.mode", "time") == "time"
-        budget = float(_widget("train.budget", d.budget)) if timed else None
-        epochs = d.epochs if timed else _widget("train.epochs", d.epochs)
-        lr = _widget("train.lr", d.lr)
-        match = _widget("train.match", d.mlp_match)
+        timed = _widget("train.mode") == "time"
+        budget = float(_widget("train.budget")) if timed else None
+        epochs = d.epochs if timed else _widget("train.epochs")
+        lr = _widget("train.lr")
+        match = _widget("train.match")
     augment = augmentation_settings(dataset)
     if cnn is None:
         return None
@@ -685,15 +684,8 @@ def augmentation_settings(dataset: str) -> AugmentConfig:
         "the results below test both networks on moved test images too."
     )
     a, b, c = st.columns(3)
-    common = {"persist_state": "session", "bind": "query-params"}
-    shift = a.slider("Shift up to (pixels)", 0, 4, value=0, key="train.shift", **common)
-    rotation = b.slider("Rotate up to (degrees)", 0, 30, 0, 5, key="train.rotate", **common)
-    flip = c.toggle(
-        "Mirror left-right",
-        key="train.flip",
-        **common,
-        help="Fine for clothes; a mirrored digit is not a digit.",
-    )
+    shift, rotation = address.slider(AUGMENT[0], a), address.slider(AUGMENT[1], b)
+    flip = address.switch(AUGMENT[2], c)
     if flip and dataset == "mnist":
         c.caption("A mirrored 2 is not a 2: flips teach the network nonsense about digits.")
     return AugmentConfig(shift=shift, rotation=float(rotation), flip=flip)
@@ -840,7 +832,7 @@ def curves(points: list[dict]) -> None:
     if not points:
         return
     frame = pd.DataFrame(points)
-    x = _widget("train.x_axis", "passes")
+    x = _widget("train.x_axis")
     colours = alt.Scale(domain=list(COLOURS), range=list(COLOURS.values()))
     left, right = st.columns(2)
     for where, y, label in (
@@ -982,7 +974,7 @@ def results(job: Job) -> None:
     left, right = st.columns(2, gap="large")
     with left:
         st.markdown("**Which classes get mixed up?** Rows: the true class; columns: the guess.")
-        which = _widget("train.confusion", CNN_NAME)
+        which = _widget("train.confusion")
         matrix = view.results[which].confusion
         views.show(st, _figure("confusion", f"{job.id}-{which}", matrix, tuple(names)))
         mistakes = [
