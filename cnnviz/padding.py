@@ -34,19 +34,33 @@ def check_padding(
         raise ValueError(f"image must be (H, W) or (C, H, W), got shape {shape}")
     top, bottom, left, right = four_sides(padding)
     height, width = shape[-2:]
-    if mode == "reflect" and (max(top, bottom) >= height or max(left, right) >= width):
+    most = {"reflect": (height - 1, width - 1), "circular": (height, width)}.get(mode)
+    if most is not None and (max(top, bottom) > most[0] or max(left, right) > most[1]):
+        how = {
+            "reflect": "mirrors the picture without repeating its edge pixel",
+            "circular": "wraps the other side of the picture around",
+        }[mode]
+        asked = [
+            f"{_count(n, 'row' if side in ('top', 'bottom') else 'column')} {where}"
+            for n, side, where, limit in (
+                (top, "top", "at the top", most[0]),
+                (bottom, "bottom", "at the bottom", most[0]),
+                (left, "left", "on the left", most[1]),
+                (right, "right", "on the right", most[1]),
+            )
+            if n > limit
+        ]
         raise ValueError(
-            f"reflect padding mirrors the image without repeating its edge, so it needs "
-            f"padding smaller than the image: {height}x{width} allows at most "
-            f"{height - 1} rows and {width - 1} columns, got {(top, bottom, left, right)}"
-        )
-    if mode == "circular" and (max(top, bottom) > height or max(left, right) > width):
-        raise ValueError(
-            f"circular padding wraps the other side around, so it can add at most the "
-            f"image's own size: {height} rows and {width} columns, got "
-            f"{(top, bottom, left, right)}"
+            f"{mode} padding {how}, so on a {height} × {width} picture it can add at most "
+            f"{_count(most[0], 'row')} above and below and {_count(most[1], 'column')} left "
+            f"and right, but the padding asks for {' and '.join(asked)}"
         )
     return top, bottom, left, right
+
+
+def _count(n: int, word: str) -> str:
+    """``1 row``, ``0 rows``, ``9 rows``."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def pad2d(

@@ -66,9 +66,9 @@ def output_size(
     padded = n + before + after
     if span > padded:
         raise ValueError(
-            f"the window covers {span} pixels but the padded input is only {padded} pixels "
-            f"({n} + {before} + {after} padding): the window does not fit even once. "
-            "Use a smaller kernel or dilation, or add padding."
+            f"the window covers {span} pixels but the padded input is only {padded} "
+            f"pixel{'' if padded == 1 else 's'} ({n} + {before} + {after} padding): the window "
+            "does not fit even once. Use a smaller kernel or dilation, or add padding."
         )
     return (padded - span) // stride + 1
 

@@ -89,7 +89,8 @@ try:
     out = cache.correlate(picked.key, image, kernel, **settings.options())
 except ValueError as why:  # settings each valid, together impossible (e.g. reflect > size)
     linked_view.warning(
-        f"**These settings do not work together.** {why}", icon=":material/lightbulb:"
+        f"**These settings do not work together.** {conv.why_not(why, settings)}",
+        icon=":material/lightbulb:",
     )
     st.stop()
 if settings.relu:
@@ -163,7 +164,7 @@ if compare.open:  # closed boxes cost the server nothing: their content runs whe
         try:
             second = cache.correlate(picked.key, image, weights, **settings.options())
         except ValueError as why:
-            st.warning(str(why))
+            st.warning(conv.why_not(why, settings), icon=":material/lightbulb:")
         else:
             x, y = st.columns(2)
             views.show(

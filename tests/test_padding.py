@@ -42,5 +42,23 @@ def test_unknown_mode_names_the_allowed_ones():
 
 def test_reflect_too_wide_explains():
     """Reflect padding as wide as the image is refused with the limit in words."""
-    with pytest.raises(ValueError, match="at most 2 rows"):
+    with pytest.raises(ValueError, match="at most 2 rows above and below and 2 columns"):
         pad2d(np.zeros((3, 3)), 3, mode="reflect")
+
+
+@pytest.mark.parametrize(
+    ("mode", "padding", "words"),
+    [
+        ("reflect", (9, 1, 1, 1), "at most 7 rows above and below and 7 columns left and right, "
+         "but the padding asks for 9 rows at the top"),
+        ("circular", (64, 0, 1, 26), "on a 1 × 1 picture it can add at most 1 row above and "
+         "below and 1 column left and right, but the padding asks for 64 rows at the top and "
+         "26 columns on the right"),
+    ],
+)  # fmt: skip
+def test_too_much_padding_is_one_plain_sentence(mode, padding, words):
+    """The refusal names the picture, the limit and the sides that ask too much, no tuples."""
+    side = 1 if "1 × 1" in words else 8
+    with pytest.raises(ValueError, match=words) as refused:
+        pad2d(np.zeros((side, side)), padding, mode=mode)
+    assert "(" not in str(refused.value)

@@ -198,6 +198,18 @@ def settings_panel(kernel_shape: tuple[int, int], window: Window) -> ConvSetting
     return ConvSettings(window.stride, padding, mode, dilation, float(bias), bool(relu), bool(flip))
 
 
+def why_not(error: ValueError, s: ConvSettings) -> str:
+    """The reason settings failed together, as a sentence with what to change."""
+    text = str(error)
+    text = text[:1].upper() + text[1:].rstrip(".") + "."
+    if s.padding_mode in ("reflect", "circular") and "padding asks for" in text:
+        text += (
+            " Lower the padding, make the working size larger, or choose zeros or "
+            "replicate padding, which can add any amount."
+        )
+    return text
+
+
 def mode_pictures() -> None:
     """A tiny 4x4 grid padded by 2 in each mode, numbers visible."""
     grid = np.arange(1, 17, dtype=np.float32).reshape(4, 4)
