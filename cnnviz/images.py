@@ -433,7 +433,7 @@ def _to_array(im: Image.Image) -> tuple[np.ndarray, list[str]]:
         grey = np.divide(np.asarray(im), np.float32(65535), dtype=np.float32)
         return grey, ["This 16-bit image was scaled to 0..1 (65535 is white)."]
     if mode in ("I", "F"):
-        return _stretch(np.asarray(im), bits=32 if mode == "I" else None)
+        return _stretch(*_integers_as_stored(im)) if mode == "I" else _stretch(np.asarray(im))
     notes = []
     if mode == "CMYK":
         notes.append("The CMYK (printing) colours were converted to screen colours.")
@@ -477,8 +477,34 @@ def _is_grey(rgb: np.ndarray) -> bool:
     return bool(np.array_equal(rgb[0], rgb[1]) and np.array_equal(rgb[1], rgb[2]))
 
 
-def _stretch(values: np.ndarray, *, bits: int | None) -> tuple[np.ndarray, list[str]]:
-    """Map 32-bit integer or float pixels to [0, 1] by their real range, and say how."""
+def _integers_as_stored(im: Image.Image) -> tuple[np.ndarray, int]:
+    """The pixels of a mode "I" image with the sign and size the file stores, and the bits.
+
+    Pillow reads every 32-bit TIFF as signed, so unsigned values from 2**31 up (TIFF's
+    default SampleFormat) would wrap to negative numbers; 16-bit signed TIFFs also arrive
+    as mode "I" and are 16-bit, not 32.
+    """
+    values = np.asarray(im)
+    if im.format != "TIFF":
+        return values, 32
+    tags = getattr(im, "tag_v2", {})
+    bits = tags.get(258, (32,))
+    sample_format = tags.get(339, (1,))
+    bits = int(bits[0] if isinstance(bits, tuple) else bits)
+    sample_format = int(sample_format[0] if isinstance(sample_format, tuple) else sample_format)
+    if bits == 32 and sample_format == 1 and values.dtype == np.int32:
+        values = values.view(np.uint32)  # the same bytes, read as stored
+    return values, bits
+
+
+def _stretch(values: np.ndarray, bits: int | None = None) -> tuple[np.ndarray, list[str]]:
+    """Map integer or float pixels to [0, 1] by their real range, and say how.
+
+    Works in float32 without overflowing: values as large as float32's ±3.4e38 are first
+    divided by the largest size, so their difference never becomes infinite (which turned
+    every pixel into NaN).
+    """
+    exact = (int(values.min()), int(values.max())) if values.dtype.kind in "iu" else None
     values = values.astype(np.float32)
     finite = np.isfinite(values)
     notes = []
@@ -492,9 +518,12 @@ def _stretch(values: np.ndarray, *, bits: int | None) -> tuple[np.ndarray, list[
     if hi == lo:
         notes.append(f"Every pixel of this {kind} image has the value {lo:g}, shown as black.")
         return np.zeros_like(values), notes
-    values -= lo
-    values /= hi - lo
-    low, high = (f"{int(lo):,}", f"{int(hi):,}") if bits else (f"{lo:g}", f"{hi:g}")
+    size = max(abs(lo), abs(hi))
+    values /= np.float32(size)  # now in [-1, 1]
+    values -= np.float32(lo / size)
+    values /= np.float32((hi - lo) / size)
+    np.clip(values, 0, 1, out=values)  # rounding can step a hair outside
+    low, high = (f"{exact[0]:,}", f"{exact[1]:,}") if exact else (f"{lo:g}", f"{hi:g}")
     notes.append(f"This {kind} image was stretched to 0..1: its values run from {low} to {high}.")
     return values, notes
 

@@ -90,6 +90,37 @@ _DEFINITIONS = [
      "Smears the image along a diagonal, like a camera moving while the shutter is open."),
 ]  # fmt: skip
 
+MAX_SIDE = 15  # rows or columns a kernel of the app may have
+# The largest size of a kernel number. A picture's pixels are 0..1, so an output is at most
+# 15 x 15 x 3 x 1,000 (about 700,000): far inside float32, where 1e38 times a pixel would
+# overflow to infinity and leave nothing to colour or explain.
+MAX_WEIGHT = 1_000.0
+
+
+def weights_problem(weights: np.ndarray) -> str | None:
+    """A plain sentence when ``(kh, kw)`` or ``(C, kh, kw)`` ``weights`` hold an empty cell
+    (NaN), an infinity or a number larger than ``MAX_WEIGHT``; None when all are usable."""
+    weights = np.asarray(weights, dtype=np.float64)
+    empty = np.isnan(weights)
+    large = ~empty & ~(np.abs(weights) <= MAX_WEIGHT)  # infinities included
+    for bad in (empty, large):
+        if bad.any():
+            where = tuple(int(i) for i in np.argwhere(bad)[0])
+            place = f"row {where[-2]}, column {where[-1]}"
+            if weights.ndim == 3 and weights.shape[0] > 1:
+                place += f" of slice {where[0] + 1}"
+            break
+    else:
+        return None
+    if bad is empty:
+        return f"The kernel has an empty cell ({place}): type a number there."
+    return (
+        f"The kernel's {place} holds {weights[where]:.3g}: kernel numbers must be between "
+        f"−{MAX_WEIGHT:,.0f} and {MAX_WEIGHT:,.0f}, so that every output is a number the "
+        "computer can still hold."
+    )
+
+
 KERNELS: MappingProxyType[str, Kernel] = MappingProxyType(
     {key: Kernel(key, title, _frozen(rows), text) for key, title, rows, text in _DEFINITIONS}
 )

@@ -8,6 +8,7 @@ import streamlit as st
 
 from cnnviz import KERNELS, correlate2d_loop, flip_kernel
 from cnnviz.codegen import conv_code
+from cnnviz.kernels import weights_problem
 from cnnviz.plotting import DIVERGING_MAPS
 from cnnviz.questions import conv_shape_question
 from ui import address, cache, conv, kernel_editor, linked, picker, quiz, views
@@ -51,13 +52,9 @@ if modes.open:  # closed boxes cost the server nothing: their content runs when 
     with modes:
         conv.mode_pictures()
 
-if not np.isfinite(matrix).all():
-    where = np.argwhere(~np.isfinite(matrix))[0]
-    linked_view.warning(
-        f"The kernel has an empty cell (row {where[-2]}, column {where[-1]}). "
-        "Type a number there (section 1) to see the output.",
-        icon=":material/edit:",
-    )
+unusable = weights_problem(matrix)  # an empty cell, or a number too large to compute with
+if unusable:
+    linked_view.warning(f"{unusable} The kernel is in section 1.", icon=":material/edit:")
     st.stop()
 kernel = matrix if summed else matrix[0]
 kernel = flip_kernel(kernel).copy() if settings.flip else kernel

@@ -141,6 +141,18 @@ def test_float_image_already_in_range_is_kept():
     assert decoded.notes == ()
 
 
+@pytest.mark.parametrize("name", ["float-huge.tif", "uint32.tif", "uint32-no-format.tif"])
+def test_extreme_numbers_are_stretched_honestly(name):
+    """Float32 from -3e38 to 3e38 and unsigned 32-bit values up to 2**32 - 1: finite pixels
+    rising left to right as the stored values do (no NaN from an overflowing difference, no
+    wrap to negative numbers from reading unsigned values as signed)."""
+    pixels = decode_image(BY_NAME[name].data).pixels
+    assert np.isfinite(pixels).all()
+    assert pixels.min() == 0 and pixels.max() == 1
+    assert (np.diff(pixels.ravel()) >= 0).all()
+    assert_allclose(pixels.ravel(), np.linspace(0, 1, pixels.size), atol=1e-3)
+
+
 def test_original_size_is_as_stored():
     """original_size is the stored (width, height), before EXIF rotation."""
     decoded = decode_image(BY_NAME["exif-6.jpg"].data)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from cnnviz import KERNELS, correlate2d
+from cnnviz.kernels import MAX_WEIGHT, weights_problem
 
 REQUIRED = ["identity", "box_blur_3", "box_blur_5", "gaussian_3", "gaussian_5", "sharpen",
             "outline", "laplacian", "sobel_x", "sobel_y", "prewitt_x", "prewitt_y", "scharr_x",
@@ -48,3 +49,28 @@ def test_sobel_x_is_positive_where_brighter_to_the_right():
     x[:, 3:] = 1
     assert correlate2d(x, KERNELS["sobel_x"].weights).max() == pytest.approx(4)
     np.testing.assert_allclose(correlate2d(x, KERNELS["sobel_y"].weights), 0)
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        (np.nan, "empty cell (row 1, column 2)"),
+        (1e38, "row 1, column 2 holds 1e+38"),
+        (-np.inf, "holds -inf"),
+        (MAX_WEIGHT * 1.001, "between −1,000 and 1,000"),
+    ],
+)
+def test_weights_problem_names_the_cell_and_the_range(value, words):
+    """An empty, infinite or too large number is named with its place and the allowed range."""
+    weights = np.ones((3, 3), np.float32)
+    weights[1, 2] = value
+    assert words in weights_problem(weights)
+
+
+def test_weights_problem_accepts_the_range_and_every_preset():
+    """Numbers up to MAX_WEIGHT and every preset are usable; a slice is named in colour."""
+    assert weights_problem(np.full((15, 15), -MAX_WEIGHT)) is None
+    assert all(weights_problem(k.weights) is None for k in KERNELS.values())
+    three = np.zeros((3, 2, 2))
+    three[2, 0, 1] = 5e3
+    assert "of slice 3" in weights_problem(three)

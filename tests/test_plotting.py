@@ -38,3 +38,22 @@ def test_enlarge_keeps_pixels_square():
     big = enlarge(np.arange(16, dtype=np.uint8).reshape(4, 4, 1).repeat(3, -1), min_side=40)
     assert big.shape[:2] == (40, 40)
     assert (big[:10, :10] == 0).all()
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.array([[3e38, -3e38], [1e38, 0]], np.float32),
+        np.array([[np.inf, -np.inf], [np.nan, 0]], np.float32),
+        np.array([[np.nan]], np.float32),
+    ],
+    ids=["near-float32-max", "infinities-and-nan", "all-nan"],
+)
+def test_colorize_survives_extreme_numbers(values):
+    """Values near 3e38, infinities and NaN get colours (NaN the middle one), never an
+    IndexError from a NaN turned into an index."""
+    rgb = colorize(values)
+    assert rgb.shape == (*values.shape, 3) and rgb.dtype == np.uint8
+    middle = colorize(np.zeros((1, 1), np.float32))[0, 0]
+    for where in zip(*np.nonzero(np.isnan(values)), strict=True):
+        np.testing.assert_array_equal(rgb[where], middle)

@@ -16,12 +16,12 @@ import pandas as pd
 import streamlit as st
 
 from cnnviz import KERNELS, flip_kernel
+from cnnviz.kernels import MAX_SIDE, MAX_WEIGHT, weights_problem
 from cnnviz.mosaic import encode_png, feature_mosaic
 from cnnviz.plotting import mark_box
 from ui import address, views
 
 CHANNEL_NAMES = ("red", "green", "blue")
-MAX_SIDE = 15  # rows or columns of a kernel
 MAX_KERNEL_TEXT = 20_000  # characters of a kernel in the address: 3 x 15 x 15 numbers fit
 
 
@@ -42,7 +42,7 @@ def encode(matrix: np.ndarray) -> str:
 
 def read_kernel(text: str) -> np.ndarray:
     """Inverse of ``encode``: float32 ``(C, kh, kw)``, C 1 to 3, sides 1 to ``MAX_SIDE``,
-    every number finite; ``ValueError`` otherwise."""
+    every number finite and at most ``MAX_WEIGHT`` in size; ``ValueError`` otherwise."""
     if len(text) > MAX_KERNEL_TEXT:
         raise ValueError(f"a kernel is at most {MAX_KERNEL_TEXT:,} characters")
     slices = [[[float(v) for v in row.split(",")] for row in m.split(";")] for m in text.split("|")]
@@ -52,8 +52,9 @@ def read_kernel(text: str) -> np.ndarray:
         1 <= channels <= len(CHANNEL_NAMES) and 1 <= rows <= MAX_SIDE and 1 <= cols <= MAX_SIDE
     ):
         raise ValueError(f"a kernel has 1 to 3 slices of 1 to {MAX_SIDE} rows and columns")
-    if not np.isfinite(matrix).all():
-        raise ValueError("every number of a kernel is finite")
+    problem = weights_problem(matrix)
+    if problem:
+        raise ValueError(problem)
     return matrix.astype(np.float32)
 
 
@@ -92,7 +93,8 @@ def params(p: str) -> KernelParams:
             "The kernel",
             read_kernel,
             encode,
-            f"1 to 3 slices of up to {MAX_SIDE} × {MAX_SIDE} numbers",
+            f"1 to 3 slices of up to {MAX_SIDE} × {MAX_SIDE} numbers between "
+            f"−{MAX_WEIGHT:,.0f} and {MAX_WEIGHT:,.0f}",
             default_words="the preset",
         ),
     )
@@ -133,7 +135,13 @@ def _apply(p: str, operation: str) -> None:
         matrix = rng.uniform(-1, 1, matrix.shape).round(2)
     elif operation == "normalise":
         total = matrix.sum()
-        matrix = matrix / total if abs(total) > 1e-9 else matrix
+        if abs(total) > 1e-9 and np.abs(matrix / total).max() <= MAX_WEIGHT:
+            matrix = matrix / total
+        else:
+            st.session_state[f"{p}.note"] = (
+                "Normalise left the kernel as it was: its numbers add up to "
+                f"{total:.3g}, and dividing by that would make them too large."
+            )
     elif operation == "flip":
         matrix = flip_kernel(matrix).copy()
     _set_base(p, matrix)
@@ -234,7 +242,7 @@ def kernel_matrix(
 ) -> np.ndarray:
     """The learned-kernel picker (when ``source`` is "learned"), size, buttons and the
     editable matrix; returns ``(channels, kh, kw)``. The result may contain NaN where a cell
-    was emptied: the caller explains that.
+    was emptied, or numbers too large to use: ``weights_problem`` says so for the caller.
     """
     preset = st.session_state.get(f"{p}.preset", "sobel_x")
     usable: dict[str, np.ndarray] = {}
@@ -288,6 +296,8 @@ def kernel_matrix(
             help=help_text,
         )
     names = CHANNEL_NAMES if channels == 3 else ("kernel",)
+    if note := st.session_state.pop(f"{p}.note", None):
+        st.caption(f":material/info: {note}")
     version = st.session_state[f"{p}.version"]
     base = st.session_state[f"{p}.base"]
     tabs = st.tabs([f"{n} channel" for n in names]) if channels == 3 else [st.container()]
@@ -309,7 +319,7 @@ def kernel_matrix(
     st.session_state[f"{p}.current"] = current
     preset_matrix = np.repeat(KERNELS[preset].weights[None], channels, axis=0)
     custom = current.shape != preset_matrix.shape or not np.array_equal(current, preset_matrix)
-    if custom and np.isfinite(current).all():
+    if custom and weights_problem(current) is None:
         st.query_params[f"{p}.kernel"] = encode(current)
     elif f"{p}.kernel" in st.query_params:
         del st.query_params[f"{p}.kernel"]

@@ -80,6 +80,34 @@ def jpeg_claiming(width: int, height: int) -> bytes:
     return bytes(data)
 
 
+def tiff_by_hand(values: np.ndarray, sample_format: int | None = 1) -> bytes:
+    """A one-strip grey TIFF of ``values`` ``(H, W)`` (uint32, int32 or float32) written as
+    the TIFF 6.0 baseline says, with SampleFormat ``sample_format`` (None: the tag left out,
+    which means unsigned integers)."""
+    height, width = values.shape
+    pixels = values.astype(values.dtype.newbyteorder("<")).tobytes()
+    tags = [
+        (256, 4, width),  # ImageWidth, LONG
+        (257, 4, height),  # ImageLength
+        (258, 3, 8 * values.dtype.itemsize),  # BitsPerSample, SHORT
+        (259, 3, 1),  # Compression: none
+        (262, 3, 1),  # PhotometricInterpretation: black is zero
+        (273, 4, 0),  # StripOffsets, filled in below
+        (277, 3, 1),  # SamplesPerPixel
+        (278, 4, height),  # RowsPerStrip
+        (279, 4, len(pixels)),  # StripByteCounts
+    ]
+    if sample_format is not None:
+        tags.append((339, 3, sample_format))  # SampleFormat: 1 unsigned, 2 signed, 3 float
+    start = 8 + 2 + 12 * len(tags) + 4  # header, count, entries, next-IFD offset
+    tags = [(t, k, start if t == 273 else v) for t, k, v in tags]
+    ifd = struct.pack("<H", len(tags))
+    for tag, kind, value in tags:
+        packed = struct.pack("<HH", value, 0) if kind == 3 else struct.pack("<I", value)
+        ifd += struct.pack("<HHI", tag, kind, 1) + packed
+    return b"II*\x00" + struct.pack("<I", 8) + ifd + struct.pack("<I", 0) + pixels
+
+
 def upright_card(width: int = 48, height: int = 32) -> np.ndarray:
     """An asymmetric grey ``(H, W)`` uint8 picture in 8x8 blocks (JPEG keeps those sharp)."""
     blocks = np.array([[0, 64, 128, 255, 255, 255], [255, 0, 0, 0, 0, 255], [128] * 6] * 2)
@@ -225,6 +253,9 @@ def modes() -> list[HostileCase]:
     ramp16 = np.linspace(65535, 0, 64 * 32).reshape(32, 64).astype(np.uint16)
     int32 = (np.arange(64 * 32, dtype=np.int32).reshape(32, 64) - 1000) * 70_000
     floats = np.linspace(-5, 300, 64 * 32, dtype=np.float32).reshape(32, 64)
+    huge = np.linspace(-3e38, 3e38, 64 * 32, dtype=np.float32).reshape(32, 64)
+    uint32 = np.linspace(0, 2**32 - 1, 64 * 32).astype(np.uint32).reshape(32, 64)
+    int16 = (np.arange(64, dtype=np.int16) - 30).reshape(8, 8)
     nans = np.full((4, 4), 0.5, dtype=np.float32)
     nans[0, 0] = np.nan
     clear = Image.new("RGBA", (16, 16), (255, 0, 0, 255))
@@ -256,6 +287,11 @@ def modes() -> list[HostileCase]:
         ok("int32.tif", encode(Image.fromarray(int32), "TIFF"), (32, 64), "32-bit", 0.0),
         ok("float.tif", encode(Image.fromarray(floats), "TIFF"), (32, 64), "floating-point", 0.0),
         ok("float-nan.tif", encode(Image.fromarray(nans), "TIFF"), (4, 4), "NaN", 0.0),
+        ok("float-huge.tif", encode(Image.fromarray(huge), "TIFF"), (32, 64), "-3e+38", 0.0),
+        ok("uint32.tif", tiff_by_hand(uint32), (32, 64), "4,294,967,295", 0.0),
+        ok("uint32-no-format.tif", tiff_by_hand(uint32, None), (32, 64), "to 4,294,967,295"),
+        ok("int32-signed.tif", tiff_by_hand(int32, 2), (32, 64), "-70,000,000 to", 0.0),
+        ok("int16-signed.tif", tiff_by_hand(int16, 2), (8, 8), "16-bit image was stretched", 0.0),
         ok("cmyk-adobe.jpg", encode(red_cmyk, "JPEG"), small, "CMYK", red),
         ok("cmyk-plain.jpg", plain_cmyk, small, "CMYK", red),
         ok("cmyk.tif", encode(red_cmyk, "TIFF"), small, "CMYK", red),
