@@ -429,10 +429,11 @@ def report(args, results: Results, wall: float, servers: list[Server], nginx, sp
             served = args.sessions * served if args.browser else served
         else:
             served = len(range(i, args.sessions, len(servers)))
+        each = f", {server.cpu_seconds / served:.2f} s a student" if served else ""
         print(
             f"server {i + 1} of {len(servers)}: {served} students, peak memory "
             f"{server.peak_kb / 1024:.0f} MB, CPU {server.cpu_seconds:.1f} s "
-            f"({server.cpu_seconds / wall:.0%} of one core)"
+            f"({server.cpu_seconds / wall:.0%} of one core{each})"
         )
 
 
