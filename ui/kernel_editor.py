@@ -8,7 +8,7 @@ bumping ``p.version`` resets them after a button changed the base.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -108,6 +108,64 @@ def learned_param(p: str, count: int) -> address.Whole:
 def model_param(p: str, titles: tuple[str, ...]) -> address.Choice:
     """Which trained network, among the ``titles`` of those that load."""
     return address.Choice(f"{p}.model", "Trained network", titles, titles[0])
+
+
+def _cell_edits(state, rows: int, cols: int) -> tuple[dict[tuple[int, int], float], bool]:
+    """The cell edits in one editor's state that a ``rows`` x ``cols`` table can hold, and
+    whether the state held anything else (rows added or deleted, cells outside the table,
+    values that are not numbers): a browser never sends those for a fixed table.
+
+    The sizes are checked before anything is read, so a forged state with thousands of rows
+    costs nothing.
+    """
+    if state is None:
+        return {}, False
+    if not isinstance(state, Mapping):
+        return {}, True
+    edited = state.get("edited_rows") or {}
+    extra = bool(state.get("added_rows") or state.get("deleted_rows"))
+    extra |= not set(state) <= {"edited_rows", "added_rows", "deleted_rows"}
+    if not isinstance(edited, Mapping) or len(edited) > rows:
+        return {}, True
+    names = {str(c): c for c in range(cols)}
+    cells: dict[tuple[int, int], float] = {}
+    for row, changes in edited.items():
+        if not (isinstance(row, int) and 0 <= row < rows and isinstance(changes, Mapping)):
+            extra = True
+            continue
+        if len(changes) > cols:
+            extra = True
+            continue
+        for name, value in changes.items():
+            number = value is None or (
+                isinstance(value, (int, float)) and not isinstance(value, bool)
+            )
+            if name in names and number:
+                cells[row, names[name]] = np.nan if value is None else float(value)
+            else:
+                extra = True
+    return cells, extra
+
+
+def _bound_edits(p: str, names: tuple[str, ...]) -> None:
+    """Keep what the kernel's editors can hold, before any editor applies its edits: a
+    forged message adding 10,000 rows to the fixed table (45 s of server time if applied)
+    is cut to the cells the kernel has, and the editors start again from that."""
+    base = st.session_state[f"{p}.base"]
+    version = st.session_state[f"{p}.version"]
+    rows, cols = base.shape[-2:]
+    kept, forged = base.astype(np.float64), False
+    for index, name in enumerate(names):
+        cells, extra = _cell_edits(st.session_state.get(f"{p}.matrix.{name}.{version}"), rows, cols)
+        forged |= extra
+        for (row, col), value in cells.items():
+            kept[index, row, col] = value
+    if forged:
+        _set_base(p, kept)
+        st.session_state[f"{p}.note"] = (
+            f"The table got rows, columns or values a {rows} × {cols} kernel does not have: "
+            "they were ignored."
+        )
 
 
 def _set_base(p: str, matrix: np.ndarray) -> None:
@@ -296,6 +354,7 @@ def kernel_matrix(
             help=help_text,
         )
     names = CHANNEL_NAMES if channels == 3 else ("kernel",)
+    _bound_edits(p, names)
     if note := st.session_state.pop(f"{p}.note", None):
         st.caption(f":material/info: {note}")
     version = st.session_state[f"{p}.version"]
