@@ -449,13 +449,13 @@ class ConvView {
         weights: new NumberTable("kernel", kh, kw),
         products: new NumberTable("products", kh, kw),
       };
-      line.append(
-        t.patch.node,
-        el("span", "lv-sign", "×"),
-        t.weights.node,
-        el("span", "lv-sign", "="),
-        t.products.node,
-      );
+      // A sign stays with the table it introduces when the line wraps.
+      const group = (sign, table) => {
+        const g = el("span", "lv-group");
+        g.append(el("span", "lv-sign", sign), table.node);
+        return g;
+      };
+      line.append(t.patch.node, group("×", t.weights), group("=", t.products));
       this.work.append(line);
       this.tables.push(t);
     }
@@ -504,6 +504,14 @@ class ConvView {
 }
 
 // --- pooling ------------------------------------------------------------------------------
+
+// The mean written out: every term for a small window, the sum for a large one (a 16 x 16
+// window would be a sentence of 256 numbers).
+function meanWords(cells, sum) {
+  const n = cells.length;
+  if (n > 16) return `(sum of the ${n} numbers, ${fixed(sum)}) / ${n}`;
+  return `(${cells.map((v) => short(Number.isNaN(v) ? 0 : v)).join(" + ")}) / ${n}`;
+}
 
 class PoolView {
   constructor(root) {
@@ -585,8 +593,8 @@ class PoolView {
     this.sum.textContent = isMax
       ? `The largest of the ${cells.length} numbers is ${fixed(result)} (outlined): ` +
         `pooled cell (row ${r}, column ${c}) keeps it. Padding never wins.`
-      : `(${cells.map((v) => short(Number.isNaN(v) ? 0 : v)).join(" + ")}) / ${cells.length} = ` +
-        `${fixed(result)}: pooled cell (row ${r}, column ${c}). Padding counts as 0.`;
+      : `${meanWords(cells, sum)} = ${fixed(result)}: pooled cell (row ${r}, column ${c}). ` +
+        "Padding counts as 0.";
     this.root.dataset.value = String(result);
     if (!playing) {
       this.say.textContent = `Pooled cell row ${r}, column ${c} = ${fixed(result)}; its window covers ${where} of the map.`;
