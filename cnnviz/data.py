@@ -50,6 +50,7 @@ FILES = {
     "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
     "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
 }
+_ALL_FILES = {name for pair in FILES.values() for name in pair}
 
 # sha256 of the DECOMPRESSED files: gzip headers differ between mirrors, the IDX bytes do not.
 RAW_SHA256 = {
@@ -82,6 +83,26 @@ RAW_SHA256 = {
         ),
     },
 }
+
+# Pictures in each split of both datasets; a file never unpacks to more than the IDX bytes
+# of that many (47,040,016 for the 60,000 training pictures), so a gzip "bomb" that would
+# unpack to gigabytes is refused after reading that much, not after exhausting memory.
+SPLIT_SIZES = {"train": 60_000, "test": 10_000}
+
+
+def unpacked_limit(file_name: str) -> int:
+    """The most bytes an official IDX file named ``file_name`` (``.gz``) unpacks to."""
+    split = next(s for s, names in FILES.items() if file_name in names)
+    count = SPLIT_SIZES[split]
+    images = file_name == FILES[split][0]
+    return 16 + count * IMAGE_SIZE * IMAGE_SIZE if images else 8 + count
+
+
+def shown(path: Path) -> str:
+    """``mnist/t10k-images-idx3-ubyte.gz``: a dataset file as messages name it (the server's
+    folders stay out of what students read)."""
+    return f"{path.parent.name}/{path.name}"
+
 
 # Called as progress(file_name, bytes_received, bytes_total or None) while downloading.
 DownloadProgress = Callable[[str, int, int | None], None]
@@ -116,33 +137,52 @@ def dataset_available(name: DatasetName, *, root: str | os.PathLike[str] | None 
 
 
 def _read_gzip(path: Path) -> bytes:
+    """The unpacked bytes of ``path``, at most ``unpacked_limit`` of them."""
     if not path.is_file():
         raise DatasetError(
-            f"missing dataset file {path.name}: looked in {path.parent}. Set the environment "
+            f"missing dataset file {shown(path)} in the data folder. Set the environment "
             f"variable {DATA_DIR_ENV} to the folder that holds {path.parent.name}/, or call "
             f"cnnviz.data.download_dataset({path.parent.name!r}) to fetch it."
         )
+    limit = unpacked_limit(path.name) if path.name in _ALL_FILES else None
     try:
-        return gzip.decompress(path.read_bytes())
+        with gzip.open(path, "rb") as stream:
+            raw = stream.read() if limit is None else stream.read(limit + 1)
     except (OSError, EOFError, zlib.error) as error:
         raise DatasetError(
-            f"{path} is not a complete gzip file ({error}); delete it and download it again"
+            f"{shown(path)} is not a complete gzip file ({_reason(error)}); delete it and "
+            "download it again"
         ) from error
+    if limit is not None and len(raw) > limit:
+        raise DatasetError(
+            f"{shown(path)} unpacks to more than the {limit:,} bytes the official file holds "
+            "(a gzip 'bomb' or another file under its name); delete it and download it again"
+        )
+    return raw
+
+
+def _reason(error: Exception) -> str:
+    """Why reading failed, without the file's path (an OSError's ``strerror`` has none)."""
+    return getattr(error, "strerror", None) or str(error) or type(error).__name__
 
 
 def _parse_images(raw: bytes, path: Path) -> np.ndarray:
     """IDX3 bytes -> uint8 ``(N, 28, 28)``."""
     if len(raw) < 16:
-        raise DatasetError(f"{path} is too short to hold an IDX image header ({len(raw)} bytes)")
+        raise DatasetError(
+            f"{shown(path)} is too short to hold an IDX image header ({len(raw)} bytes)"
+        )
     magic, count, rows, cols = struct.unpack(">IIII", raw[:16])
     if magic != IMAGE_MAGIC:
-        raise DatasetError(f"{path} has magic number {magic}, expected {IMAGE_MAGIC} (IDX images)")
+        raise DatasetError(
+            f"{shown(path)} has magic number {magic}, expected {IMAGE_MAGIC} (IDX images)"
+        )
     if (rows, cols) != (IMAGE_SIZE, IMAGE_SIZE):
-        raise DatasetError(f"{path} holds {rows}x{cols} images, expected 28x28")
+        raise DatasetError(f"{shown(path)} holds {rows}x{cols} images, expected 28x28")
     expected = 16 + count * rows * cols
     if len(raw) != expected:
         raise DatasetError(
-            f"{path} should hold {count} images ({expected} bytes) but has {len(raw)} bytes"
+            f"{shown(path)} should hold {count} images ({expected} bytes) but has {len(raw)} bytes"
         )
     pixels = np.frombuffer(raw, dtype=np.uint8, offset=16)
     return pixels.reshape(count, rows, cols).copy()  # a writable array, like np.load gives
@@ -151,17 +191,21 @@ def _parse_images(raw: bytes, path: Path) -> np.ndarray:
 def _parse_labels(raw: bytes, path: Path) -> np.ndarray:
     """IDX1 bytes -> int64 ``(N,)``."""
     if len(raw) < 8:
-        raise DatasetError(f"{path} is too short to hold an IDX label header ({len(raw)} bytes)")
+        raise DatasetError(
+            f"{shown(path)} is too short to hold an IDX label header ({len(raw)} bytes)"
+        )
     magic, count = struct.unpack(">II", raw[:8])
     if magic != LABEL_MAGIC:
-        raise DatasetError(f"{path} has magic number {magic}, expected {LABEL_MAGIC} (IDX labels)")
+        raise DatasetError(
+            f"{shown(path)} has magic number {magic}, expected {LABEL_MAGIC} (IDX labels)"
+        )
     if len(raw) != 8 + count:
         raise DatasetError(
-            f"{path} should hold {count} labels ({8 + count} bytes) but has {len(raw)} bytes"
+            f"{shown(path)} should hold {count} labels ({8 + count} bytes) but has {len(raw)} bytes"
         )
     labels = np.frombuffer(raw, dtype=np.uint8, offset=8).astype(np.int64)
     if count and labels.max() > 9:
-        raise DatasetError(f"{path} has label {labels.max()}, expected classes 0..9")
+        raise DatasetError(f"{shown(path)} has label {labels.max()}, expected classes 0..9")
     return labels
 
 
@@ -179,20 +223,25 @@ def load_dataset(
     if len(images) != len(labels):
         raise DatasetError(
             f"{image_file.name} holds {len(images)} images but {label_file.name} holds "
-            f"{len(labels)} labels in {folder}; one of them is from another dataset or damaged"
+            f"{len(labels)} labels in {name}/; one of them is from another dataset or damaged"
         )
     return images, labels
 
 
 def _raw_sha256(path: Path) -> str:
-    """sha256 of the decompressed content of a gzip file."""
+    """sha256 of the decompressed content of a gzip file (read no further than an official
+    file's size, plus one byte: more than that cannot match)."""
     digest = hashlib.sha256()
+    left = unpacked_limit(path.name) + 1 if path.name in _ALL_FILES else None
     try:
         with gzip.open(path, "rb") as stream:
-            while chunk := stream.read(1 << 20):
+            while (left is None or left > 0) and (chunk := stream.read(1 << 20)):
                 digest.update(chunk)
+                left = None if left is None else left - len(chunk)
     except (OSError, EOFError, zlib.error) as error:
-        raise DatasetError(f"{path} is not a complete gzip file ({error})") from error
+        raise DatasetError(
+            f"{shown(path)} is not a complete gzip file ({_reason(error)})"
+        ) from error
     return digest.hexdigest()
 
 

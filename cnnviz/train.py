@@ -27,7 +27,15 @@ from torch import nn
 from cnnviz.data import DATA_DIR_ENV, DATASETS, DatasetError, load_dataset
 from cnnviz.explain import Favourites, channel_peaks, conv_layers, favourites
 from cnnviz.model import CNN, LESSON_CNN, count_parameters, to_tensor
-from cnnviz.weights import WeightsError, load_model, save_model, save_top_patches
+from cnnviz.weights import (
+    WeightsError,
+    file_sha256,
+    load_model,
+    model_paths,
+    save_model,
+    save_top_patches,
+    top_patches_path,
+)
 
 
 @dataclass(frozen=True)
@@ -239,6 +247,10 @@ def _store_top_patches(
         f"wrote {entry['file']} ({entry['k']} test pictures per channel of "
         f"{', '.join(found)}, sha256 {entry['sha256']}) in {time.perf_counter() - start:.0f}s"
     )
+    card_path, weights_path = model_paths(dataset, args.out)
+    print("If these files ship, record their sha256 in cnnviz.weights.SHIPPED_SHA256:")
+    for path in (weights_path, card_path, top_patches_path(dataset, args.out)):
+        print(f'    "{path.name}": "{file_sha256(path)}",')
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -266,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     if args.top_patches_only:
         try:
-            model = load_model(args.dataset, assets_dir=args.out)
+            model = load_model(args.dataset, assets_dir=args.out, trusted=None)  # yours
         except WeightsError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2

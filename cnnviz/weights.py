@@ -14,8 +14,10 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Literal, get_args
 
 import numpy as np
@@ -24,6 +26,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from cnnviz.explain import Favourites
+from cnnviz.messages import without_paths
 from cnnviz.model import CNN, CNNConfig, count_parameters, layer_shapes
 
 ModelName = Literal["fashion-mnist", "mnist"]
@@ -37,6 +40,30 @@ TRAIN_COMMANDS = {
     "mnist": "python -m cnnviz.train --dataset mnist --epochs 10 --seed 0 "
     "--threads 1 --out assets/",
 }
+
+
+# The sha256 of every file this version ships in assets/, anchored here rather than only in
+# the cards: a weights file replaced together with a card that names its new checksum is
+# refused all the same. assets/README.md lists the same numbers (a test keeps them equal);
+# the training command prints the new lines after it rewrote a model's files.
+SHIPPED_SHA256: MappingProxyType[str, str] = MappingProxyType(
+    {
+        "fashion-mnist-cnn.safetensors": (
+            "9c54c408452c9cafb56880d7b92b67fddb282f3e68f4e0fceafed454a8b24f7a"
+        ),
+        "fashion-mnist-cnn.json": (
+            "9cb6f919f2311f9a76c056eea445e50cca52d1aec2c80d44e60f8dcb40ecd320"
+        ),
+        "fashion-mnist-cnn-top-patches.json": (
+            "b7facf5eb7ecd407775eaf8e6ce935cbb4057b25d0ab80f169897fb7eaa8c8ea"
+        ),
+        "mnist-cnn.safetensors": "ebd289ffea94a4f175ecc769438d3106e29c51d9404eecae481b1544725836ac",
+        "mnist-cnn.json": "fd04c5f57d40523a58852ab6662aed90b6b16a7111a23c5232341113907185dc",
+        "mnist-cnn-top-patches.json": (
+            "3d8319e09b0e66b44792014851c1ba5dc3b125f3a97f767709d0aaf80e178159"
+        ),
+    }
+)
 
 
 def top_patches_command(name: str) -> str:
@@ -63,6 +90,23 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def check_anchored(paths: list[Path], trusted: Mapping[str, str] | None, fail) -> None:
+    """Raise ``fail(problem)`` unless each file's sha256 is the one ``trusted`` records for its
+    name (``None``: files you made yourself, nothing to compare with)."""
+    if trusted is None:
+        return
+    for path in paths:
+        expected = trusted.get(path.name)
+        if expected is None:
+            raise fail(f"No checksum is recorded for {path.name} in this version of the app.")
+        if file_sha256(path) != expected:
+            raise fail(
+                f"{path.name} is not the file this version of the app ships: its sha256 "
+                f"differs from the one recorded in the code (cnnviz.weights.SHIPPED_SHA256), "
+                "even if its card agrees, so it was changed or replaced."
+            )
+
+
 def _fail(name: str, problem: str) -> WeightsError:
     return WeightsError(
         f"{problem} The app cannot use the pre-trained {name} model until the file is restored "
@@ -73,37 +117,47 @@ def _fail(name: str, problem: str) -> WeightsError:
 def read_card(name: ModelName, *, assets_dir: str | os.PathLike[str] | None = None) -> dict:
     """The JSON card of model ``name``: dataset, command, test_accuracy, sha256, architecture..."""
     card_path, _ = model_paths(name, assets_dir)
+    card_name = card_path.name  # messages name files, never the server's folders
     try:
         card = json.loads(card_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise _fail(name, f"The model card {card_path} is missing.") from None
+        raise _fail(name, f"The model card {card_name} is missing.") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise _fail(name, f"The model card {card_path} is not readable JSON ({error}).") from None
+        problem = f"The model card {card_name} is not readable JSON ({without_paths(str(error))})."
+        raise _fail(name, problem) from None
     needed = {"dataset", "sha256", "architecture", "test_accuracy"}
     if not isinstance(card, dict) or not needed <= card.keys() or card["dataset"] != name:
-        raise _fail(name, f"The model card {card_path} lacks {sorted(needed)} for {name!r}.")
+        raise _fail(name, f"The model card {card_name} lacks {sorted(needed)} for {name!r}.")
     return card
 
 
-def load_model(name: ModelName, *, assets_dir: str | os.PathLike[str] | None = None) -> CNN:
-    """The shipped CNN for ``name``, checked against its card, in ``eval()`` mode and frozen."""
+def load_model(
+    name: ModelName,
+    *,
+    assets_dir: str | os.PathLike[str] | None = None,
+    trusted: Mapping[str, str] | None = SHIPPED_SHA256,
+) -> CNN:
+    """The shipped CNN for ``name``, checked against its card and against the checksums
+    ``trusted`` records (pass None for a model you trained yourself), in ``eval()`` mode
+    and frozen."""
     card = read_card(name, assets_dir=assets_dir)
-    _, weights_path = model_paths(name, assets_dir)
+    card_path, weights_path = model_paths(name, assets_dir)
     if not weights_path.is_file():
-        raise _fail(name, f"The weights file {weights_path} is missing.")
+        raise _fail(name, f"The weights file {weights_path.name} is missing.")
     actual = file_sha256(weights_path)
     if actual != card["sha256"]:
         raise _fail(
             name,
-            f"The weights file {weights_path} is damaged or was replaced: its sha256 is "
+            f"The weights file {weights_path.name} is damaged or was replaced: its sha256 is "
             f"{actual[:12]}... but its card expects {str(card['sha256'])[:12]}....",
         )
     try:
         model = CNN(CNNConfig(**card["architecture"]))
         model.load_state_dict(load_file(weights_path), strict=True)
     except (TypeError, ValueError, RuntimeError, SafetensorError) as error:
-        problem = f"The weights file {weights_path} does not fit its card: {error}."
-        raise _fail(name, problem) from error
+        problem = f"The weights file {weights_path.name} does not fit its card: "
+        raise _fail(name, problem + f"{without_paths(str(error))}.") from error
+    check_anchored([weights_path, card_path], trusted, lambda problem: _fail(name, problem))
     return model.eval().requires_grad_(False)
 
 
@@ -203,11 +257,13 @@ def load_top_patches(
     images: np.ndarray,
     assets_dir: str | os.PathLike[str] | None = None,
     images_sha256: str | None = None,
+    trusted: Mapping[str, str] | None = SHIPPED_SHA256,
 ) -> dict[str, Favourites]:
     """The stored favourites of every convolution layer of shipped model ``name``, checked:
     the file's sha256 against the card, the card's against the weights and the test set
     ``images`` (or its ``images_sha256``, if known), every shape and number against the
-    architecture. Raises ``WeightsError`` saying what does not fit and how to remake it."""
+    architecture, and the file and its card against ``trusted`` (None: files you made).
+    Raises ``WeightsError`` saying what does not fit and how to remake it."""
     card = read_card(name, assets_dir=assets_dir)
     path = top_patches_path(name, assets_dir)
 
@@ -223,16 +279,19 @@ def load_top_patches(
     if entry.get("weights_sha256") != card["sha256"]:
         raise fail(f"The stored top patches of {name} were made for other weights.")
     if not path.is_file():
-        raise fail(f"The top patches file {path} is missing.")
+        raise fail(f"The top patches file {path.name} is missing.")
     if file_sha256(path) != entry["sha256"]:
-        raise fail(f"The top patches file {path} is damaged or was replaced.")
+        raise fail(f"The top patches file {path.name} is damaged or was replaced.")
     if (images_sha256 or pixels_sha256(images)) != entry["test_images_sha256"]:
         raise fail(f"The stored top patches of {name} were made on other test pictures.")
     try:
         layers = json.loads(path.read_text(encoding="utf-8"))["layers"]
-        return _check_favourites(layers, CNNConfig(**card["architecture"]), len(images))
+        found = _check_favourites(layers, CNNConfig(**card["architecture"]), len(images))
     except (KeyError, TypeError, ValueError) as error:
-        raise fail(f"The top patches file {path} does not fit the model: {error}.") from None
+        problem = f"The top patches file {path.name} does not fit the model: "
+        raise fail(problem + f"{without_paths(str(error))}.") from None
+    check_anchored([path, model_paths(name, assets_dir)[0]], trusted, fail)
+    return found
 
 
 def _check_favourites(layers: dict, config: CNNConfig, count: int) -> dict[str, Favourites]:

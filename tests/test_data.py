@@ -6,6 +6,7 @@ import gzip
 import http.server
 import struct
 import threading
+import zlib
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -17,7 +18,9 @@ from cnnviz.data import (
     CLASS_NAMES,
     DATASETS,
     FILES,
+    RAW_SHA256,
     DatasetError,
+    _raw_sha256,
     dataset_available,
     download_dataset,
     load_dataset,
@@ -123,8 +126,67 @@ def test_missing_file_says_where_and_what_to_do(tmp_path):
         load_dataset("mnist", "test", root=tmp_path)
     message = str(caught.value)
     assert isinstance(caught.value, OSError)
-    assert "t10k-images-idx3-ubyte.gz" in message and str(tmp_path / "mnist") in message
+    assert "mnist/t10k-images-idx3-ubyte.gz" in message and str(tmp_path) not in message
     assert "CNNVIZ_DATA_DIR" in message and "download_dataset" in message
+
+
+@pytest.mark.parametrize(
+    "broken",
+    ["bomb", "cut", "magic", "count"],
+)
+def test_messages_name_the_file_never_the_folder(tmp_path, sample, broken):
+    """Every refusal says ``fashion-mnist/train-images-idx3-ubyte.gz``, not the server's path."""
+    images, labels = sample
+    data = {
+        "bomb": idx_images(images) + bytes(60_000 * 784),
+        "cut": idx_images(images),
+        "magic": idx_images(images, 2049),
+        "count": idx_images(images)[:-100],
+    }[broken]
+    folder = write_split(tmp_path, data, idx_labels(labels))
+    if broken == "cut":
+        path = folder / FILES["train"][0]
+        path.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(DatasetError) as caught:
+        load_dataset("fashion-mnist", "train", root=tmp_path)
+    assert "fashion-mnist/train-images-idx3-ubyte.gz" in str(caught.value)
+    assert str(tmp_path) not in str(caught.value)
+
+
+def test_a_gzip_bomb_is_refused_after_reading_an_official_files_size(tmp_path, sample):
+    """A test-labels file unpacking to 1 GB of zeros: a DatasetError naming the limit, read
+    in bounded memory (never a MemoryError), and the downloader's check stops as early."""
+    images, labels = sample
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    bomb = folder / FILES["test"][1]
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # gzip framing
+    with bomb.open("wb") as out:
+        block = bytes(1 << 20)
+        for _ in range(1024):
+            out.write(packer.compress(block))
+        out.write(packer.flush())
+    assert bomb.stat().st_size < 2_000_000
+    (folder / FILES["test"][0]).write_bytes(gzip.compress(idx_images(images)))
+    peak = tracemalloc_peak(lambda: load_dataset("mnist", "test", root=tmp_path))
+    assert isinstance(peak[1], DatasetError) and "10,008 bytes" in str(peak[1])
+    assert peak[0] < 50_000_000  # bytes allocated at most, for a 1 GB bomb
+    assert _raw_sha256(bomb) != RAW_SHA256["mnist"][FILES["test"][1]]
+
+
+def tracemalloc_peak(call):
+    """(peak bytes allocated while ``call`` runs, the exception it raised or None)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        call()
+        raised = None
+    except DatasetError as error:
+        raised = error
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak, raised
 
 
 def test_environment_variable_names_the_folder(tmp_path, monkeypatch, sample):

@@ -155,12 +155,13 @@ def test_command_line_smoke_run(data_dir, tmp_path):
     assert card["steps"] == 5 and card["seed"] == 1 and card["dataset"] == "mnist"
     assert card["sha256"] == file_sha256(tmp_path / "mnist-cnn.safetensors")
     assert card["command"].startswith("python -m cnnviz.train --dataset mnist")
-    model = load_model("mnist", assets_dir=tmp_path)
+    model = load_model("mnist", assets_dir=tmp_path, trusted=None)  # not shipped: no anchor
     assert not model.training and model(torch.rand(2, 1, 28, 28)).shape == (2, 10)
     test_images, _ = load_dataset("mnist", "test", root=data_dir)
-    stored = load_top_patches("mnist", images=test_images, assets_dir=tmp_path)
+    stored = load_top_patches("mnist", images=test_images, assets_dir=tmp_path, trusted=None)
     assert stored["conv1"].indices.shape == (32, 9) and stored["conv2"].values.shape == (64, 9)
     assert "wrote mnist-cnn-top-patches.json" in done.stdout
+    assert f'"mnist-cnn.safetensors": "{card["sha256"]}",' in done.stdout  # the anchor line
     first = file_sha256(top_patches_path("mnist", tmp_path))
     again = ["--dataset", "mnist", "--top-patches-only", "--threads", "1"]
     threads = torch.get_num_threads()

@@ -8,7 +8,9 @@ from dataclasses import asdict
 
 import numpy as np
 import pytest
+import torch
 from numpy.testing import assert_array_equal
+from safetensors.torch import save_file
 
 from cnnviz.data import dataset_available, load_dataset
 from cnnviz.explain import channel_peaks, favourites
@@ -17,6 +19,7 @@ from cnnviz.train import evaluate, search_favourites
 from cnnviz.weights import (
     ASSETS_DIR,
     MODEL_NAMES,
+    SHIPPED_SHA256,
     TRAIN_COMMANDS,
     WeightsError,
     file_sha256,
@@ -87,7 +90,8 @@ def test_damaged_weights_are_refused(copied):
     weights_path.write_bytes(bytes(data))
     with pytest.raises(WeightsError, match="damaged or was replaced") as caught:
         load_model("fashion-mnist", assets_dir=copied)
-    assert str(weights_path) in str(caught.value)
+    assert weights_path.name in str(caught.value)
+    assert str(copied) not in str(caught.value)  # a file's name, never the server's folders
     assert TRAIN_COMMANDS["fashion-mnist"] in str(caught.value)
     assert isinstance(caught.value, ValueError)
 
@@ -97,8 +101,9 @@ def test_missing_files_are_refused(copied, suffix):
     """A missing weights file or card raises WeightsError saying which file is missing."""
     victim = copied / f"mnist-cnn{suffix}"
     victim.unlink()
-    with pytest.raises(WeightsError, match=f"{victim}.* is missing"):
+    with pytest.raises(WeightsError, match=f"{victim.name} is missing") as caught:
         load_model("mnist", assets_dir=copied)
+    assert str(copied) not in str(caught.value)
 
 
 def test_card_that_does_not_fit_the_weights_is_refused(copied):
@@ -176,12 +181,14 @@ def stored(copied):
 
 def test_stored_top_patches_come_back_exactly(stored):
     folder, images, found = stored
-    loaded = load_top_patches("mnist", images=images, assets_dir=folder)
+    loaded = load_top_patches("mnist", images=images, assets_dir=folder, trusted=None)
     for layer, f in found.items():
         for field in ("indices", "values", "rows", "cols"):
             assert_array_equal(getattr(loaded[layer], field), getattr(f, field), err_msg=field)
     digest = pixels_sha256(images)
-    assert load_top_patches("mnist", images=images, assets_dir=folder, images_sha256=digest)
+    assert load_top_patches(
+        "mnist", images=images, assets_dir=folder, images_sha256=digest, trusted=None
+    )
 
 
 def test_damaged_or_missing_top_patches_are_refused(stored):
@@ -190,11 +197,11 @@ def test_damaged_or_missing_top_patches_are_refused(stored):
     path = top_patches_path("mnist", folder)
     path.write_text(path.read_text().replace("1", "2", 1))
     with pytest.raises(WeightsError, match="damaged or was replaced") as caught:
-        load_top_patches("mnist", images=images, assets_dir=folder)
+        load_top_patches("mnist", images=images, assets_dir=folder, trusted=None)
     assert top_patches_command("mnist") in str(caught.value)
     path.unlink()
     with pytest.raises(WeightsError, match="is missing"):
-        load_top_patches("mnist", images=images, assets_dir=folder)
+        load_top_patches("mnist", images=images, assets_dir=folder, trusted=None)
 
 
 def test_top_patches_of_other_pictures_or_weights_are_refused(stored):
@@ -202,17 +209,17 @@ def test_top_patches_of_other_pictures_or_weights_are_refused(stored):
     other = images.copy()
     other[0, 0, 0] ^= 1
     with pytest.raises(WeightsError, match="other test pictures"):
-        load_top_patches("mnist", images=other, assets_dir=folder)
+        load_top_patches("mnist", images=other, assets_dir=folder, trusted=None)
     card_path, _ = model_paths("mnist", folder)
     card = json.loads(card_path.read_text())
     card["top_patches"]["weights_sha256"] = "0" * 64
     card_path.write_text(json.dumps(card))
     with pytest.raises(WeightsError, match="other weights"):
-        load_top_patches("mnist", images=images, assets_dir=folder)
+        load_top_patches("mnist", images=images, assets_dir=folder, trusted=None)
     del card["top_patches"]
     card_path.write_text(json.dumps(card))
     with pytest.raises(WeightsError, match="names no stored top patches"):
-        load_top_patches("mnist", images=images, assets_dir=folder)
+        load_top_patches("mnist", images=images, assets_dir=folder, trusted=None)
 
 
 @pytest.mark.parametrize(
@@ -237,4 +244,42 @@ def test_top_patches_that_do_not_fit_the_model_are_refused(stored, change, messa
     card["top_patches"]["sha256"] = file_sha256(path)
     card_path.write_text(json.dumps(card))
     with pytest.raises(WeightsError, match=f"does not fit the model: .*{message}"):
+        load_top_patches("mnist", images=images, assets_dir=folder, trusted=None)
+
+
+def tamper_consistently(folder) -> None:
+    """Change the mnist weights and write their new sha256 into the card, as an attacker who
+    can write to assets/ would: the card and the weights agree with each other."""
+    card_path, weights_path = model_paths("mnist", folder)
+    model = load_model("mnist", assets_dir=folder)
+    with torch.no_grad():
+        model.output.bias.add_(5.0)  # every picture gets the same answer
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, weights_path)
+    card = json.loads(card_path.read_text())
+    card["sha256"] = file_sha256(weights_path)
+    card_path.write_text(json.dumps(card, indent=2) + "\n")
+
+
+def test_weights_changed_together_with_their_card_are_refused(copied):
+    """The card alone cannot vouch for the weights: the checksums in the code refuse them."""
+    tamper_consistently(copied)
+    with pytest.raises(WeightsError, match="SHIPPED_SHA256") as caught:
+        load_model("mnist", assets_dir=copied)
+    assert "mnist-cnn" in str(caught.value) and str(copied) not in str(caught.value)
+    assert load_model("mnist", assets_dir=copied, trusted=None)  # your own files: allowed
+
+
+def test_top_patches_rewritten_with_their_card_are_refused(stored):
+    """Top patches and a card that vouch for each other, but not for what ships: refused."""
+    folder, images, _ = stored
+    with pytest.raises(WeightsError, match="SHIPPED_SHA256"):
         load_top_patches("mnist", images=images, assets_dir=folder)
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_the_shipped_files_are_the_anchored_ones(name):
+    """Every shipped file has the sha256 the code records, and assets/README.md lists it."""
+    readme = (ASSETS_DIR / "README.md").read_text(encoding="utf-8")
+    for path in (*model_paths(name), top_patches_path(name)):
+        assert file_sha256(path) == SHIPPED_SHA256[path.name], path.name
+        assert f"`{SHIPPED_SHA256[path.name]}`" in readme, path.name

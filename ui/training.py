@@ -45,6 +45,7 @@ from cnnviz.data import (
     dataset_available,
     load_dataset,
 )
+from cnnviz.messages import without_paths
 from cnnviz.model import CNN, MLP, POOL_MODES, CNNConfig, count_parameters, layer_shapes
 from cnnviz.plotting import figure_png
 from cnnviz.train import TrainConfig, TrainProgress, evaluate, train
@@ -514,7 +515,7 @@ def _work(queue: TrainingQueue, job: Job, splits: Splits) -> None:
         finally:
             queue.release(time.perf_counter() - start)
     except Exception as error:  # shown on the page instead of dying silently in a thread
-        job.end("failed", f"{type(error).__name__}: {error}")
+        job.end("failed", f"{type(error).__name__}: {without_paths(str(error))}")
 
 
 # --- Streamlit: cached resources ---------------------------------------------------------------

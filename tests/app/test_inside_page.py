@@ -169,7 +169,7 @@ def test_without_data_the_page_explains_and_uploads_still_work(entry, no_data):
     at.radio(key="inside.source").set_value("test")
     at = ok(at.run())
     assert "are not on this server" in at.warning[0].value
-    assert str(no_data) in text_of(at)
+    assert str(no_data) not in text_of(at) and "`fashion-mnist/` folder" in text_of(at)
     assert at.button(key="inside.download").label.startswith("Download")
 
 

@@ -106,12 +106,14 @@ def test_an_impossible_cnn_is_explained(open_page):
 
 
 def test_without_data_the_page_explains_and_offers_the_download(open_page, monkeypatch, tmp_path):
-    """An empty data folder: where the files were looked for, and a download button."""
+    """An empty data folder: which folder the files go in (not the server's path to it), and
+    a download button."""
     monkeypatch.setenv("CNNVIZ_DATA_DIR", str(tmp_path))
     at = open_page()
     text = text_of(at)
     assert "are not on this server yet" in text
-    assert str(tmp_path / "fashion-mnist") in text and "CNNVIZ_DATA_DIR" in text
+    assert "`fashion-mnist/` folder" in text and "CNNVIZ_DATA_DIR" in text
+    assert str(tmp_path) not in text
     assert at.button(key="train.download").label == "Download Fashion-MNIST (clothes)"
 
 
