@@ -12,6 +12,7 @@ from cnnviz import KERNELS
 from tests.e2e.conftest import pages_in_app, screenshot, wait_until_idle
 
 pytestmark = pytest.mark.e2e
+expect = pytest.importorskip("playwright.sync_api", reason="needs playwright").expect
 ERROR_WORDS = ("Traceback", "Error:", "StreamlitAPIException", "This app has encountered an error")
 
 
@@ -63,7 +64,7 @@ def test_small_maps_are_enlarged_with_square_pixels(server, page):
     page.goto(f"{server}/pooling?input.size=32")
     wait_until_idle(page)
     maps = page.locator('[class*="st-key-sharp-pool-side"] img')
-    maps.first.wait_for()
+    expect(maps).to_have_count(3)  # before, max pooling, average pooling (they arrive apart)
     found = maps.evaluate_all(
         """images => images.map(i => ({
             rendering: getComputedStyle(i).imageRendering,
