@@ -6,7 +6,8 @@ from ui import theme, warm
 
 st.set_page_config(
     page_title="cnnviz: see how convolution and pooling work",
-    page_icon=":material/grid_on:",
+    page_icon="🔲",  # an emoji favicon is drawn by the browser; a :material/ one is fetched
+    # from Google's font CDN, which fails offline and tells a third party who is in class
     layout="wide",
 )
 

@@ -19,7 +19,11 @@ import cv2
 import numpy as np
 from PIL import ExifTags, Image, ImageChops, ImageOps, UnidentifiedImageError
 
-MAX_BYTES = 25 * 1024 * 1024  # mirrored by server.maxUploadSize = 25 in .streamlit/config.toml
+# 25 MB as browsers count them (10**6 bytes each): the pickers hand this limit to Streamlit's
+# uploader (which refuses larger files in the browser) and .streamlit/config.toml's
+# server.maxUploadSize says the same 25 (a test keeps the two equal).
+MAX_BYTES = 25_000_000
+MAX_MEGABYTES = MAX_BYTES // 10**6
 MAX_PIXELS = 40_000_000  # a 48-megapixel phone photo is refused; 12 and 24 MP ones pass
 # The most pixels a lesson works on (a projector shows 1920 x 1080, about 2 million); larger
 # pictures are shrunk. `python bench/memory.py --work-mp N`: a Convolution setting change at
@@ -110,13 +114,19 @@ _HEIC = (
 )
 
 
+_TGA = f"This is a TGA (Targa) picture, which the app does not read: {_EXPORT}."
+_BMP_HEADERS = {12, 40, 52, 56, 64, 108, 124}  # sizes of the BMP info headers that exist
+
+
 def _sniff(data: bytes) -> str:
     """The allowed format the bytes start with; otherwise ``ImageError`` saying what they are."""
     for magic, name in _ALLOWED:
-        if data.startswith(magic):
+        if data.startswith(magic) and (name != "BMP" or _is_bmp(data)):
             return name
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "WebP"
+    if _is_tga(data):  # before the icons: a true-colour TGA starts like a Windows cursor
+        raise ImageError(_TGA)
     for magic, message in _REFUSED:
         if data.startswith(magic):
             raise ImageError(message)
@@ -130,6 +140,33 @@ def _sniff(data: bytes) -> str:
     if data[:4] == b"RIFF":
         raise ImageError("This is a video or sound file (AVI/WAV), not a picture.")
     raise ImageError(_describe_unknown(data))
+
+
+def _is_bmp(data: bytes) -> bool:
+    """``BM`` followed by an info header of a size BMP defines (text starting "BMW..." is
+    not a 790-million-pixel picture)."""
+    return len(data) >= 18 and struct.unpack("<I", data[14:18])[0] in _BMP_HEADERS
+
+
+def _is_tga(data: bytes) -> bool:
+    """A Targa file: TGA 2.0's footer, or a header whose fields all hold values TGA allows
+    (TGA has no magic number) and that is no Windows icon or cursor directory."""
+    if data[-18:] == b"TRUEVISION-XFILE.\x00":
+        return True
+    if len(data) < 18:
+        return False
+    colour_map, kind, depth = data[1], data[2], data[16]
+    width, height = struct.unpack("<HH", data[12:16])
+    plausible = (
+        colour_map in (0, 1)
+        and kind in (1, 2, 3, 9, 10, 11)
+        and depth in (8, 15, 16, 24, 32)
+        and width > 0
+        and height > 0
+        and (colour_map == 1 or data[3:8] == bytes(5))
+    )
+    icons = struct.unpack("<H", data[4:6])[0]  # an ICO/CUR directory counts its images here
+    return plausible and not (data[:2] == b"\x00\x00" and data[3] == 0 and icons > 0)
 
 
 def _describe_unknown(data: bytes) -> str:
@@ -257,8 +294,8 @@ def decode_image(
         raise ImageError("The file is empty (0 bytes): upload it again.")
     if len(data) > max_bytes:
         raise ImageError(
-            f"The file is {math.ceil(len(data) / 2**20 * 10) / 10:g} MB; "
-            f"the limit is {max_bytes / 2**20:g} MB. "
+            f"The file is {math.ceil(len(data) / 10**5) / 10:g} MB; "
+            f"the limit is {max_bytes / 10**6:g} MB. "
             "Resize the picture or take a screenshot of it, and upload that."
         )
     fmt = _sniff(data)

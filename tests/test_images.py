@@ -7,12 +7,15 @@ import io
 import os
 import re
 import sys
+import tomllib
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 from numpy.testing import assert_allclose
 from PIL import Image
 
@@ -28,7 +31,7 @@ from cnnviz.images import (
     to_uint8,
     work_size,
 )
-from tests.hostile.make_corpus import encode, make_corpus, upright_card
+from tests.hostile.make_corpus import encode, make_corpus, tiff_by_hand, upright_card
 
 CORPUS = make_corpus()
 BY_NAME = {case.name: case for case in CORPUS}
@@ -166,7 +169,7 @@ def test_limits_can_be_lowered_per_call():
     with pytest.raises(ImageError, match="limit is 0.0005 megapixels"):
         decode_image(png, max_pixels=500)
     with pytest.raises(ImageError, match="is 1.1 MB; the limit is 1 MB"):
-        decode_image(png + bytes(2**20), max_bytes=2**20)
+        decode_image(png + bytes(10**6), max_bytes=10**6)
 
 
 # --- work_pixels: huge pictures come out shrunk -------------------------------------------
@@ -277,11 +280,38 @@ SEEDS = [c.data for c in CORPUS if c.expect == "ok" and len(c.data) < 20_000]
 )
 @given(st.sampled_from(SEEDS), st.integers(0, 10**9), st.binary(min_size=1, max_size=4))
 def test_damaged_files_raise_only_image_error(data, where, junk):
-    """Overwriting or cutting any bytes of a good file gives pixels or an ImageError."""
+    """Overwriting or cutting any bytes of a good file gives finite pixels in [0, 1] or an
+    ImageError."""
     position = where % len(data)
     for damaged in (data[:position] + junk + data[position + len(junk) :], data[:position]):
         with contextlib.suppress(ImageError):
-            decode_image(damaged)
+            pixels = decode_image(damaged).pixels
+            assert np.isfinite(pixels).all() and 0 <= pixels.min() <= pixels.max() <= 1
+
+
+NUMBER_TIFFS = {np.float32: 3, np.int32: 2, np.uint32: 1}  # dtype -> TIFF SampleFormat
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(
+    st.sampled_from(list(NUMBER_TIFFS)).flatmap(
+        lambda dtype: arrays(
+            dtype,
+            st.tuples(st.integers(1, 6), st.integers(1, 6)),
+            elements=st.floats(width=32) if dtype is np.float32 else None,
+        )
+    )
+)
+def test_any_numbers_in_a_tiff_become_finite_pixels_in_their_order(values):
+    """Float32 (NaN, infinities, ±3.4e38 included), int32 and uint32 pixels of any size come
+    out finite, in [0, 1], and a larger stored number is never a darker pixel."""
+    data = tiff_by_hand(values, NUMBER_TIFFS[values.dtype.type])
+    pixels = decode_image(data).pixels.astype(np.float64)
+    assert np.isfinite(pixels).all() and pixels.min() >= 0 and pixels.max() <= 1
+    usable = np.isfinite(values.astype(np.float64)).ravel()
+    stored, shown = values.astype(np.float64).ravel()[usable], pixels.ravel()[usable]
+    order = np.argsort(stored, kind="stable")
+    assert (np.diff(shown[order]) >= -1e-6).all()
 
 
 _WATCH = {"on": False, "writes": []}
@@ -408,3 +438,27 @@ def test_png_bytes_round_trip():
     grey = to_uint8(rgb[0])
     assert_allclose(decode_image(to_png_bytes(grey)).pixels * 255, grey)
     assert Image.open(io.BytesIO(to_png_bytes(to_uint8(rgb)))).size == (7, 6)
+
+
+def test_the_upload_limit_is_one_number():
+    """The uploaders refuse, the decoder refuses and the server is configured at one size:
+    25 MB of 10**6 bytes, as the browser counts (25 MiB let 1.2 MB more through the code)."""
+    config = Path(__file__).resolve().parents[1] / ".streamlit" / "config.toml"
+    server = tomllib.loads(config.read_text(encoding="utf-8"))["server"]
+    assert server["maxUploadSize"] == images.MAX_MEGABYTES == 25
+    assert images.MAX_BYTES == images.MAX_MEGABYTES * 10**6
+    over = b"\xff\xd8\xff" + bytes(images.MAX_BYTES - 2)
+    with pytest.raises(ImageError, match="the limit is 25 MB"):
+        decode_image(over)
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [("photo.tga", "TGA (Targa)"), ("old.tga", "TGA (Targa)"), ("cursor.cur", "cursor (CUR)"),
+     ("notes.bmp", "contains text")],
+)  # fmt: skip
+def test_look_alike_headers_are_named_for_what_they_are(name, words):
+    """A TGA is not a cursor; text starting with "BM" is text, not a huge bitmap."""
+    with pytest.raises(ImageError, match=re.escape(words)) as refused:
+        decode_image(BY_NAME[name].data)
+    assert "pixels" not in str(refused.value)

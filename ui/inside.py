@@ -245,8 +245,10 @@ def _from_bytes(name: str, data: bytes, chosen: Chosen) -> Picture | None:
 def _from_upload(chosen: Chosen) -> Picture | None:
     thing = "one piece of clothing" if chosen.dataset == "fashion-mnist" else "one digit"
     upload = st.file_uploader(
-        f"A photo or drawing of {thing} (PNG, JPEG, WebP, BMP, GIF or TIFF)",
+        f"A photo or drawing of {thing} (PNG, JPEG, WebP, BMP, GIF or TIFF; at most "
+        f"{images.MAX_MEGABYTES} MB)",
         key="inside.upload",
+        max_upload_size=images.MAX_MEGABYTES,  # the browser refuses what decode_image would
     )
     if upload is None:
         st.info("Pick a file from your computer or phone, or drag it here.")

@@ -88,17 +88,25 @@ def _decoded(slot: str):
 
 def _from_upload():
     upload = st.file_uploader(
-        "Choose a photo or picture (PNG, JPEG, WebP, BMP, GIF, TIFF)",
+        f"Choose a photo or picture (PNG, JPEG, WebP, BMP, GIF, TIFF; at most "
+        f"{images.MAX_MEGABYTES} MB)",
         # No type= filter: the browser would grey out an iPhone's HEIC without a word, and
         # the server would raise on a renamed file. decode_image checks the content and
         # explains every refusal.
         key="uploader.input",
+        max_upload_size=images.MAX_MEGABYTES,  # the browser refuses what decode_image would
     )
+    earlier = st.session_state.get("input.upload")
     if upload is not None and st.session_state.get("input.upload_id") != upload.file_id:
         _remember("upload", upload.name, upload.getvalue())
         st.session_state["input.upload_id"] = upload.file_id
-    elif st.session_state.get("input.upload") is None:
+    elif earlier is None:
         st.info("Pick a file from your computer or phone, or drag it here.")
+    elif upload is None:  # removed, or refused by the browser (too large): say what is shown
+        st.caption(
+            f":material/info: Still showing your earlier file, **{_plain(earlier[0])}**. A "
+            f"file over {images.MAX_MEGABYTES} MB is refused before it reaches the app."
+        )
     return _decoded("upload")
 
 

@@ -52,3 +52,24 @@ def test_hostile_file_gets_its_own_message_then_a_good_file_works(session, case)
     at = send(session, "good.png", GOOD)
     assert not at.exception and not at.error
     assert shape_after(at, "input") == (30, 40)
+
+
+def test_the_uploader_limit_is_the_decoders_and_an_earlier_picture_is_named():
+    """The browser is told the decoder's limit; when the uploader is emptied (a removed file,
+    or one the browser refused as too large) the page says which picture it still shows."""
+    from cnnviz.images import MAX_MEGABYTES
+
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.switch_page("pages/convolution.py").run()
+    at.sidebar.radio(key="input.source").set_value("upload").run()
+    uploader = at.file_uploader(key="uploader.input")
+    assert uploader.proto.max_upload_size_mb == MAX_MEGABYTES
+    assert f"at most {MAX_MEGABYTES} MB" in uploader.label
+    send(at, "first.png", GOOD)
+    at.file_uploader(key="uploader.input").clear()
+    at.run()
+    assert not at.exception
+    assert "Still showing your earlier file, **first\\.png**" in " ".join(
+        c.value for c in at.caption
+    )
+    assert shape_after(at, "input") == (30, 40)

@@ -165,6 +165,10 @@ def not_images() -> list[HostileCase]:
     zipped = io.BytesIO()
     with zipfile.ZipFile(zipped, "w") as archive:
         archive.writestr("photo.png", encode(Image.new("L", (4, 4)), "PNG"))
+    tga = encode(Image.new("RGB", (6, 4), (200, 0, 0)), "TGA")
+    cursor = bytearray(encode(Image.new("RGB", (16, 16)), "ICO"))
+    cursor[2] = 2  # an icon directory of type 2: a Windows cursor
+    cursor = bytes(cursor)
     return [
         HostileCase("empty.png", b"", "empty"),
         HostileCase("noise.jpg", b"\x00" + rng.bytes(4095), "recognises"),
@@ -190,6 +194,12 @@ def not_images() -> list[HostileCase]:
         HostileCase("song.gif", b"ID3\x03\x00" + bytes(20), "sound file (MP3)"),
         HostileCase("sound.webp", b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(16), "video or sound"),
         HostileCase("jpeg2000.jpg", b"\x00\x00\x00\x0cjP  \r\n\x87\n" + bytes(20), "JPEG 2000"),
+        HostileCase("photo.tga", tga, "TGA (Targa)"),
+        HostileCase("old.tga", tga[:-26], "TGA (Targa)"),  # TGA 1.0: no footer
+        HostileCase("cursor.cur", cursor, "cursor (CUR)"),
+        HostileCase(
+            "notes.bmp", b"BMW homework: a kernel slides over the picture.\n" * 4, "contains text"
+        ),
     ]
 
 
@@ -224,6 +234,7 @@ def broken_files() -> list[HostileCase]:
         HostileCase("gif-polyglot.gif", b"GIF89a/*\x00\x00*/=1;alert(1);", "10,799 x 0 pixels"),
         HostileCase("ztxt-bomb.png", png_by_hand(1, 1, tiny_idat, huge_text), "hidden"),
         HostileCase("too-big.png", b"\x89PNG\r\n\x1a\n" + bytes(MAX_BYTES), "limit is 25 MB"),
+        HostileCase("one-byte-over.jpg", b"\xff\xd8\xff" + bytes(MAX_BYTES - 2), "limit is 25 MB"),
     ]
 
 
