@@ -124,3 +124,14 @@ def test_extreme_tiffs_inside_a_cnn(case, sent, monkeypatch, data_dir):
     no_nan_text(at)
     assert re.search(r"\d+(\.\d+)? ?%", text_of(at))
     assert_all_finite(sent)
+
+
+def test_normalise_never_makes_numbers_too_large():
+    """A kernel whose numbers add up to almost 0 is left as it is, and the page says why."""
+    at = open_page("pages/convolution.py")
+    at.selectbox(key="conv.preset").set_value("identity").run()
+    at = edit_kernel(at, {"edited_rows": {0: {"0": -0.999999}}})  # sum 1e-6: divided, 1e6
+    at.button(key="conv.button_normalise").click().run()
+    assert not at.exception
+    assert any("Normalise left the kernel as it was" in c.value for c in at.caption)
+    assert not any("must be between" in w.value for w in at.warning)
