@@ -49,8 +49,9 @@ def colorize(
         m = symmetric_limit(values)
         limits = (-m, m)
     low, high = limits
-    scaled = (values - low) / max(high - low, 1e-12)  # may overflow to inf near 3e38: clipped
-    index = np.nan_to_num(scaled * 255 + 0.5, nan=128.0)  # no number: the middle colour
+    with np.errstate(over="ignore", invalid="ignore"):  # near 3e38: inf, clipped below
+        scaled = (values - low) / max(high - low, 1e-12)
+        index = np.nan_to_num(scaled * 255 + 0.5, nan=128.0)  # no number: the middle colour
     return colour_table(cmap)[np.clip(index, 0, 255).astype(np.intp)]
 
 
