@@ -20,7 +20,7 @@ def offer_download(name: str, *, key: str, what: str, meanwhile: str = "") -> No
     page can still do without the data. ``key`` is the button's widget key.
     """
     title, folder = TITLES[name], data_root() / name
-    LOG.info("the %s files are looked for in %s", name, folder)  # for whoever runs the server
+    LOG.warning("the %s files are not in %s", name, folder)  # for whoever runs the server
     st.warning(f"The {title} {what} are not on this server yet.", icon=":material/cloud_download:")
     st.markdown(
         f"The app looks for the four `.gz` files of {title} (about 30 MB) in the `{name}/` "
