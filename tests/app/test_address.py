@@ -10,13 +10,14 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.weights import MODEL_NAMES
-from tests.app.conftest import APP, open_page
+from tests.app.conftest import APP, open_page, png_bytes
 from ui import address, conv, inside, kernel_editor, picker, pooling, theme, training
 from ui.models import model_title
 
@@ -239,7 +240,12 @@ def test_a_bad_value_is_named_and_replaced_by_the_default():
 
 def test_a_network_parameter_is_checked_against_the_network():
     """A map number the chosen layer does not have is named when the widget is made."""
-    at = open_page("pages/inside_cnn.py", {"inside.channel.conv1": "32"})
+    at = open_page("pages/inside_cnn.py", {"inside.source": "upload", "inside.channel.conv1": "32"})
+    shirt = np.zeros((28, 28), np.uint8)
+    shirt[4:24, 8:20] = 255  # an upload needs no dataset; the slider waits for a picture
+    at.file_uploader(key="inside.upload").set_value(("shirt.png", png_bytes(shirt), "image/png"))
+    at.run()
+    assert not at.exception, at.exception
     assert at.slider(key="inside.channel.conv1").value == 0
     assert names(notices(at), "inside.channel.conv1")
 
