@@ -31,7 +31,10 @@ from cnnviz.model import CNN, CNNConfig, count_parameters, layer_shapes
 
 ModelName = Literal["fashion-mnist", "mnist"]
 MODEL_NAMES: tuple[str, ...] = get_args(ModelName)
-ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
+# In a checkout the shipped files sit in assets/ beside the package; `pip install .` puts
+# the same files inside it, as cnnviz/assets (pyproject.toml).
+_HERE = Path(__file__).resolve().parent
+ASSETS_DIR = _HERE / "assets" if (_HERE / "assets").is_dir() else _HERE.parent / "assets"
 
 # The commands that made the shipped files (run from the repository root).
 TRAIN_COMMANDS = {

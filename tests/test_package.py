@@ -1,7 +1,13 @@
 """The library stays free of the UI."""
 
+import os
+import shutil
 import subprocess
 import sys
+import tomllib
+from pathlib import Path
+
+import pytest
 
 
 def test_importing_cnnviz_does_not_import_streamlit():
@@ -20,3 +26,72 @@ def test_network_api_is_importable_from_the_package_without_eager_torch():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "True", "False"]
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pins(lines: list[str]) -> dict[str, str]:
+    """``name==version`` lines (comments, options and blanks skipped) as name -> version."""
+    found = (line.split("#")[0].strip() for line in lines)
+    return dict(line.split("==") for line in found if "==" in line)
+
+
+def test_the_library_pins_what_the_app_pins():
+    """pyproject.toml's dependencies are the same pins as requirements.txt, a subset of it."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    library = pins(project["dependencies"])
+    app = pins((ROOT / "requirements.txt").read_text().splitlines())
+    assert library and all(app.get(name) == version for name, version in library.items())
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory) -> Path:
+    """The wheel ``pip install .`` would install, unpacked into a folder of its own (its
+    dependencies come from this environment; nothing is downloaded)."""
+    source, wheels = tmp_path_factory.mktemp("source"), tmp_path_factory.mktemp("wheel")
+    for name in ("pyproject.toml", "README.md", "LICENSE", "cnnviz", "assets"):  # a build
+        copy = shutil.copytree if (ROOT / name).is_dir() else shutil.copy  # writes beside
+        copy(ROOT / name, source / name)  # its sources: keep the checkout clean
+    pip = [sys.executable, "-m", "pip", "-q"]
+    subprocess.run(
+        [*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", wheels, source],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = wheels.glob("cnnviz-*.whl")
+    target = tmp_path_factory.mktemp("site")
+    subprocess.run([*pip, "install", "--no-deps", "--target", target, wheel], check=True)
+    return target
+
+
+def run_outside(site: Path, *args: str) -> str:
+    """Run this python with ``args`` in an empty folder, seeing the installed copy only."""
+    out = subprocess.run(
+        [sys.executable, *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=site.parent,
+        env={**os.environ, "PYTHONPATH": str(site)},
+    )
+    return out.stdout
+
+
+@pytest.mark.slow
+def test_pip_install_gives_a_library_that_works_from_any_folder(installed):
+    """The installed package imports from another folder and loads its shipped network."""
+    code = (
+        "import cnnviz; from cnnviz import load_model; "
+        "print(cnnviz.__file__); print(load_model('fashion-mnist').training)"
+    )
+    where, training = run_outside(installed, "-c", code).split()
+    assert Path(where).is_relative_to(installed) and training == "False"
+
+
+@pytest.mark.slow
+def test_the_library_commands_run_from_any_folder(installed):
+    """``python -m cnnviz.train`` starts and ``python -m cnnviz.bench`` measures outside the
+    checkout."""
+    assert run_outside(installed, "-m", "cnnviz.train", "--help").startswith("usage: python -m")
+    assert "fast path" in run_outside(installed, "-m", "cnnviz.bench", "--quick")
