@@ -14,6 +14,7 @@ st.set_page_config(
 PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("pages/convolution.py", title="Convolution", icon=":material/blur_on:"),
+    st.Page("pages/learn_kernel.py", title="How a kernel learns", icon=":material/school:"),
     st.Page("pages/pooling.py", title="Pooling", icon=":material/grid_view:"),
     st.Page("pages/inside_cnn.py", title="Inside a CNN", icon=":material/hub:"),
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),

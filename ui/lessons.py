@@ -17,13 +17,16 @@ LESSONS = [
     ("pages/convolution.py", "2. Padding and stride",
      "On the same page: add padding, make the kernel jump, spread it out with dilation, and "
      "predict the output size with the formula."),
-    ("pages/pooling.py", "3. Pooling",
+    ("pages/learn_kernel.py", "3. How a kernel learns",
+     "Start a kernel from random numbers and watch gradient descent turn it into Sobel x, a "
+     "blur or a hidden kernel, one small step at a time."),
+    ("pages/pooling.py", "4. Pooling",
      "Shrink a feature map with max or average pooling, and see why a small shift hardly "
      "changes the result."),
-    ("pages/inside_cnn.py", "4. Inside a CNN",
+    ("pages/inside_cnn.py", "5. Inside a CNN",
      "Feed a picture to a trained network and watch every layer's feature maps, shapes and "
      "the final probabilities."),
-    ("pages/train.py", "5. Train your own",
+    ("pages/train.py", "6. Train your own",
      "Train a CNN and a plain dense network side by side and see which learns faster."),
 ]  # fmt: skip
 

@@ -18,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 from cnnviz.weights import MODEL_NAMES
 from tests.app.conftest import APP, open_page, png_bytes
-from ui import address, conv, inside, kernel_editor, picker, pooling, theme, training
+from ui import address, conv, inside, kernel_editor, learn_view, picker, pooling, theme, training
 from ui.models import model_title
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,12 +41,14 @@ PAGES = {
         *conv.PARAMS,
         *kernel_editor.params("conv"),
     ),
+    "pages/learn_kernel.py": (*theme.PARAMS, *picker.PARAMS, *learn_view.PARAMS),
     "pages/pooling.py": (*theme.PARAMS, *picker.PARAMS, *pooling.PARAMS),
     "pages/inside_cnn.py": (*theme.PARAMS, *inside.PARAMS, *INSIDE_DYNAMIC),
     "pages/train.py": (*theme.PARAMS, *training.PARAMS),
 }
 STATIC = {p.key for p in (*picker.PARAMS, *conv.PARAMS, *pooling.PARAMS, *inside.PARAMS)}
 STATIC |= {p.key for p in (*training.PARAMS, *kernel_editor.params("conv"), *theme.PARAMS)}
+STATIC |= {p.key for p in learn_view.PARAMS}
 
 
 def notices(at) -> list[str]:
