@@ -66,6 +66,7 @@ class TrainProgress:
     loss: float  # mean training loss of this epoch so far
     accuracy: float  # training accuracy of this epoch so far, in [0, 1]
     elapsed: float  # seconds since training started
+    work: float = 0.0  # seconds spent in this model's own steps (less when interleaved)
 
 
 @dataclass
@@ -97,6 +98,114 @@ def augment(x: torch.Tensor, shift: int, hflip: bool, generator: torch.Generator
     return x
 
 
+class Trainer:
+    """One model's training, a step at a time: :func:`train` drives one, a race interleaves two.
+
+    Takes uint8 ``images`` ``(N, H, W)`` and int ``labels`` ``(N,)``; AdamW with a one-cycle
+    learning rate over ``total_steps`` steps (``config.epochs`` passes, at most ``max_steps``),
+    shuffled batches, optional shift/flip augmentation. Each trainer keeps its own random state
+    (order, moves, dropout), so interleaving two gives each the result it would get alone.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        images: np.ndarray,
+        labels: np.ndarray,
+        config: TrainConfig = TrainConfig(),
+        *,
+        max_steps: int | None = None,
+    ) -> None:
+        self.model, self.config = model, config
+        self._x = torch.as_tensor(np.array(images))  # a private, writable copy
+        self._y = torch.as_tensor(np.asarray(labels), dtype=torch.int64)
+        if self._x.ndim != 3 or len(self._x) != len(self._y) or len(self._x) == 0:
+            raise ValueError(
+                f"expected images (N, H, W) and labels (N,), got {tuple(self._x.shape)} and "
+                f"{tuple(self._y.shape)}"
+            )
+        steps_per_epoch = -(-len(self._x) // config.batch_size)
+        total = config.epochs * steps_per_epoch
+        self.total_steps = total if max_steps is None else max(1, min(total, max_steps))
+        self._optimizer = torch.optim.AdamW(
+            model.parameters(), lr=config.lr, weight_decay=config.weight_decay
+        )
+        self._schedule = torch.optim.lr_scheduler.OneCycleLR(
+            self._optimizer, config.lr, total_steps=self.total_steps
+        )
+        self._generator = torch.Generator().manual_seed(config.seed)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(config.seed)  # dropout draws from the global generator
+            self._rng = torch.get_rng_state()
+        self._batches = self._order()
+        self._totals: dict[int, list[float]] = {}  # epoch -> [loss sum, correct, seen]
+        self.history = History()
+        self.work = 0.0  # seconds spent inside step(): this model's share of the processor
+        self._start = time.perf_counter()
+        model.to(memory_format=torch.channels_last)
+        model.train()
+
+    def _order(self):
+        """``(epoch, x (B, 1, H, W) channels-last, y (B,))`` in a seeded order."""
+        config = self.config
+        for epoch in range(1, config.epochs + 1):
+            for index in torch.randperm(len(self._x), generator=self._generator).split(
+                config.batch_size
+            ):
+                x = augment(to_tensor(self._x[index]), config.shift, config.hflip, self._generator)
+                yield epoch, x.contiguous(memory_format=torch.channels_last), self._y[index]
+
+    @property
+    def done(self) -> bool:
+        """All planned steps taken."""
+        return self.history.steps >= self.total_steps
+
+    def step(self) -> TrainProgress:
+        """One optimisation step on the next batch; what a progress callback receives."""
+        began = time.perf_counter()
+        with torch.random.fork_rng(devices=[]):
+            torch.set_rng_state(self._rng)
+            epoch, x, y = next(self._batches)
+            logits = self.model(x)
+            loss = F.cross_entropy(logits, y, label_smoothing=self.config.label_smoothing)
+            self._optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self._optimizer.step()
+            self._schedule.step()
+            self._rng = torch.get_rng_state()
+        hits = int((logits.argmax(1) == y).sum())
+        history = self.history
+        history.loss.append(loss.item())
+        history.accuracy.append(hits / len(y))
+        history.steps += 1
+        sums = self._totals.setdefault(epoch, [0.0, 0, 0])
+        sums[0] += loss.item() * len(y)
+        sums[1] += hits
+        sums[2] += len(y)
+        now = time.perf_counter()
+        self.work += now - began
+        return TrainProgress(
+            history.steps,
+            self.total_steps,
+            epoch,
+            sums[0] / sums[2],
+            sums[1] / sums[2],
+            now - self._start,
+            self.work,
+        )
+
+    def finish(self, *, stopped: bool = False) -> History:
+        """End training: the model back in ``eval()`` and ordinary layout; the history."""
+        history = self.history
+        history.stopped = stopped
+        history.epoch_loss = [loss_sum / seen for loss_sum, _, seen in self._totals.values()]
+        history.epoch_accuracy = [correct / seen for _, correct, seen in self._totals.values()]
+        self.model.to(memory_format=torch.contiguous_format)
+        self.model.eval()
+        history.seconds = time.perf_counter() - self._start
+        return history
+
+
 def train(
     model: nn.Module,
     images: np.ndarray,
@@ -111,66 +220,16 @@ def train(
 
     AdamW with a one-cycle learning rate, shuffled batches and optional shift/flip augmentation.
     Same model init + same config -> same result. Returns with the model in ``eval()`` mode.
+    ``progress`` hears about every step; ``should_stop()``, asked after each, ends it early.
     """
-    x_all = torch.as_tensor(np.array(images))  # a private, writable copy
-    y_all = torch.as_tensor(np.asarray(labels), dtype=torch.int64)
-    if x_all.ndim != 3 or len(x_all) != len(y_all) or len(x_all) == 0:
-        raise ValueError(
-            f"expected images (N, H, W) and labels (N,), got {tuple(x_all.shape)} and "
-            f"{tuple(y_all.shape)}"
-        )
-    steps_per_epoch = -(-len(x_all) // config.batch_size)
-    total = config.epochs * steps_per_epoch
-    if max_steps is not None:
-        total = max(1, min(total, max_steps))
-    optimizer = torch.optim.AdamW(
-        model.parameters(), lr=config.lr, weight_decay=config.weight_decay
-    )
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, config.lr, total_steps=total)
-    generator = torch.Generator().manual_seed(config.seed)
-
-    def batches():
-        """``(epoch, x (B, 1, H, W) channels-last, y (B,))`` in a seeded order."""
-        for epoch in range(1, config.epochs + 1):
-            for index in torch.randperm(len(x_all), generator=generator).split(config.batch_size):
-                x = augment(to_tensor(x_all[index]), config.shift, config.hflip, generator)
-                yield epoch, x.contiguous(memory_format=torch.channels_last), y_all[index]
-
-    history = History()
-    totals: dict[int, list[float]] = {}  # epoch -> [loss sum, correct, seen]
-    start = time.perf_counter()
-    model.to(memory_format=torch.channels_last)
-    model.train()
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(config.seed)  # dropout draws from the global generator
-        for epoch, x, y in batches():
-            logits = model(x)
-            loss = F.cross_entropy(logits, y, label_smoothing=config.label_smoothing)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            hits = int((logits.argmax(1) == y).sum())
-            history.loss.append(loss.item())
-            history.accuracy.append(hits / len(y))
-            history.steps += 1
-            sums = totals.setdefault(epoch, [0.0, 0, 0])
-            sums[0] += loss.item() * len(y)
-            sums[1] += hits
-            sums[2] += len(y)
-            if progress is not None:
-                elapsed = time.perf_counter() - start
-                mean_loss, accuracy = sums[0] / sums[2], sums[1] / sums[2]
-                progress(TrainProgress(history.steps, total, epoch, mean_loss, accuracy, elapsed))
-            history.stopped = should_stop is not None and bool(should_stop())
-            if history.steps >= total or history.stopped:
-                break
-    history.epoch_loss = [loss_sum / seen for loss_sum, _, seen in totals.values()]
-    history.epoch_accuracy = [correct / seen for _, correct, seen in totals.values()]
-    model.to(memory_format=torch.contiguous_format)
-    model.eval()
-    history.seconds = time.perf_counter() - start
-    return history
+    trainer = Trainer(model, images, labels, config, max_steps=max_steps)
+    stopped = False
+    while not trainer.done and not stopped:
+        report = trainer.step()
+        if progress is not None:
+            progress(report)
+        stopped = should_stop is not None and bool(should_stop())
+    return trainer.finish(stopped=stopped)
 
 
 @torch.inference_mode()
