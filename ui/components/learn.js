@@ -192,7 +192,7 @@ class Curve {
       g.moveTo(left, yy);
       g.lineTo(right, yy);
       g.stroke();
-      g.fillText(p >= -2 && p <= 3 ? String(10 ** p) : `1e${p}`, left - font * 0.4, yy);
+      g.fillText(p >= -4 && p <= 4 ? (10 ** p).toFixed(Math.max(0, -p)) : `1e${p}`, left - font * 0.4, yy);
     }
     g.textAlign = "center";
     g.textBaseline = "top";
@@ -233,7 +233,7 @@ class LearnView {
     this.restart = button("|◀", "Back to the start", () => this.go(0));
     const speedLabel = el("label", "ln-label", "Speed ");
     this.speed = el("input");
-    Object.assign(this.speed, { type: "range", min: 5, max: 120, step: 5, value: 50 });
+    Object.assign(this.speed, { type: "range", min: 5, max: 120, step: 5, value: 20 });
     this.speed.setAttribute("aria-label", "Play speed, steps per second");
     this.speedText = el("span", "ln-value");
     this.speed.oninput = () => {
