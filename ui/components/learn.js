@@ -287,14 +287,20 @@ class LearnView {
       targetBox.append(this.reveal);
     }
     const outputWord = d.signed ? "blue: below 0, red: above 0" : "dark: low, light: high";
-    this.row.replaceChildren(
+    // Two groups that wrap as wholes: the three outputs always stay side by side.
+    const numbers = el("div", "ln-group ln-numbers");
+    numbers.append(
       pane("The picture", this.picture.node, `${h} × ${w}, grey`),
       pane("Kernel now", this.kernel.node, "starts as random numbers"),
       pane(`Target: ${d.targetTitle}`, targetBox, "the numbers to find"),
+    );
+    const outputs = el("div", "ln-group ln-outputs");
+    outputs.append(
       pane("Output now", this.output.node, outputWord),
       pane("Target output", this.goal.node, "what the output should be"),
       pane("Error", this.error.node, "output − target: white is 0"),
     );
+    this.row.replaceChildren(numbers, outputs);
     this.scrub.max = d.steps;
     this.scrub.value = 0;
     this.speed.oninput();
