@@ -117,7 +117,8 @@ class Trainer:
         max_steps: int | None = None,
     ) -> None:
         self.model, self.config = model, config
-        self._x = torch.as_tensor(np.array(images))  # a private, writable copy
+        array = np.asarray(images)  # read, never written: a copy only when torch needs one
+        self._x = torch.from_numpy(array if array.flags.writeable else array.copy())
         self._y = torch.as_tensor(np.asarray(labels), dtype=torch.int64)
         if self._x.ndim != 3 or len(self._x) != len(self._y) or len(self._x) == 0:
             raise ValueError(
