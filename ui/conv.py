@@ -255,7 +255,7 @@ def formula(height: int, width: int, kh: int, kw: int, s: ConvSettings) -> tuple
         st.info(
             f"The ⌊ ⌋ rounds down: {left_rows} row(s) at the bottom and {left_cols} column(s) "
             "at the right of the padded input are never reached by a window, so they don't "
-            "count (hatched in the padded input).",
+            "count (hatched purple along the bottom and right edge of the input).",
             icon=":material/crop:",
         )
     return out_h, out_w

@@ -155,13 +155,16 @@ def conv_view(
     """
     weights = _planes(np.asarray(kernel, np.float32))
     planes = padded.shape if len(padded.shape) == 3 else (1, *padded.shape)
+    # "254 × 254. Negative numbers are blue, ...": the shape stays under the picture, the
+    # meaning of the colours may move below the worked sum (projector mode keeps it short).
+    shape_words, _, meaning = captions["output"].partition(". ")
     data = {
         "kind": "conv",
         "padded": {**padded.spec(f"{key}.padded"), "shape": planes},
         "input": {
             "url": input_png.url(f"{key}.input"),
             "alt": captions["input"],
-            "title": "Input (padded)",
+            "title": "Input, padded" if any(padding) else "Input",
             "caption": captions["input"],
         },
         "kernel": {
@@ -177,6 +180,8 @@ def conv_view(
             "alt": captions["output"],
             "title": "Output",
             "caption": captions["output"],
+            "shape_caption": shape_words,
+            "meaning": meaning,
             "legend": list(limits) if limits is not None else None,
             "stops": stops(cmap),
         },

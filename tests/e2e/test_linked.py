@@ -249,3 +249,162 @@ def test_colour_filter_explains_the_chosen_channel(server, page, tmp_path):
             float(expected[channel, 11, 17]), abs=1e-5
         )
     assert_clean(page)
+
+
+def set_range(locator, value: int) -> None:
+    """Move a range slider to ``value`` as a drag would (an input event)."""
+    locator.evaluate(
+        "(e, v) => { e.value = String(v); e.dispatchEvent(new Event('input', {bubbles: true})) }",
+        value,
+    )
+
+
+@pytest.mark.parametrize(("stride", "hop"), [(1, (3, 3)), (2, (3, 2))])
+def test_play_jumps_a_window_at_a_time_and_stops_at_the_last_pixel(
+    server, page, tmp_path, stride, hop
+):
+    """Play's whole-window jump moves ceil(3 / stride) output pixels (the next window starts
+    where this one ends), always shows the last row and column, ends on the last pixel and
+    stays there; the page sends the server nothing."""
+    root = open_linked(page, server, tmp_path, f"?conv.stride_w={stride}")
+    rows, cols = 38, (52 - 3) // stride + 1
+    root.locator("select").select_option("window")
+    set_range(root.get_by_label("Play speed, steps per second"), 60)
+    frames = SentFrames(page)
+    root.get_by_role("button", name="▶ Play").click()
+    expect(root).to_have_attribute("data-ended", "true", timeout=60_000)
+    state = shown(root)
+    assert (int(state["row"]), int(state["col"])) == (rows - 1, cols - 1)
+    assert state["playing"] == "false"
+    assert root.get_by_role("button", name="▶ Play").is_visible()
+    played_rows = len(range(0, rows - 1, hop[0])) + 1  # the last row is always shown
+    played_cols = len(range(0, cols - 1, hop[1])) + 1
+    assert int(state["steps"]) == played_rows * played_cols - 1
+    time.sleep(0.8)
+    assert shown(root)["steps"] == state["steps"], "Play stopped at the end"
+    assert frames.count == 0, "Play made the page talk to the server"
+    assert_clean(page)
+
+
+def test_dilation_marks_the_sampled_pixels_not_the_span(server, page, tmp_path):
+    """With dilation 2 the nine gold squares sit on every second pixel of the 5 x 5 span,
+    each one pixel of the input big, inside a thin outline of the span."""
+    root = open_linked(page, server, tmp_path, "?conv.dil_h=2&conv.dil_w=2")
+    page.mouse.click(*point_at(page, 6, 9, (36, 48)))
+    picture = root.locator(".lv-frame img").first.bounding_box()
+    cell = picture["width"] / 52
+    taps = root.locator(".lv-tap").evaluate_all(
+        "ts => ts.map(t => { const b = t.getBoundingClientRect(); return [b.x, b.y, b.width] })"
+    )
+    assert len(taps) == 9
+    for k, (x, y, width) in enumerate(taps):
+        i, j = divmod(k, 3)
+        assert x - picture["x"] == pytest.approx((9 + 2 * j) * cell, abs=0.6)
+        assert y - picture["y"] == pytest.approx((6 + 2 * i) * cell, abs=0.6)
+        assert width == pytest.approx(cell, abs=0.6)
+    span = root.locator(".lv-window").bounding_box()
+    assert span["width"] == pytest.approx(5 * cell, abs=0.6)
+    assert "9 gold squares" in root.locator(".lv-say").inner_text()
+
+
+def test_the_window_box_is_the_windows_size_on_a_large_picture(server, page):
+    """On the 256 x 256 sample a 3 x 3 window is three pixels of the picture wide (no
+    10-pixel minimum), with a gold outline around it that grows in projector mode."""
+    widths = {}
+    for mode in ("false", "true"):
+        page.goto(f"{server}/convolution?app.projector={mode}")
+        wait_until_idle(page)
+        root = page.locator(".lv-root[data-ready=true]").first
+        root.wait_for()
+        picture = root.locator(".lv-frame img").first.bounding_box()
+        box = root.locator(".lv-window").bounding_box()
+        assert box["width"] == pytest.approx(3 * picture["width"] / 256, abs=0.5)
+        widths[mode] = float(
+            root.locator(".lv-window").evaluate("e => parseFloat(getComputedStyle(e).outlineWidth)")
+        )
+    assert widths["false"] >= 4
+    assert widths["true"] >= 1.5 * widths["false"]
+
+
+def test_padding_is_named_not_numbered_below_zero(server, page, tmp_path):
+    """With padding the title says so and the sentence names the padding rows and columns
+    instead of row −1; without padding the title is just Input."""
+    root = open_linked(page, server, tmp_path, "?conv.pad=Same+size")
+    assert root.locator(".lv-title").first.inner_text() == "Input, padded"
+    page.mouse.click(*point_at(page, 0, 0, (40, 52)))
+    words = root.locator(".lv-say").inner_text()
+    assert "rows 0 to 1 and 1 row of padding above" in words
+    assert "columns 0 to 1 and 1 column of padding on the left" in words
+    assert "−1" not in words and "-1" not in words
+    page.goto(f"{server}/convolution")
+    wait_until_idle(page)
+    plain = page.locator(".lv-root[data-ready=true]").first
+    plain.wait_for()
+    assert plain.locator(".lv-title").first.inner_text() == "Input"
+
+
+def test_phone_keeps_input_and_output_side_by_side_and_tables_on_screen(server, browser):
+    """At 390 x 844 the input and output pictures share a row, and a 15 x 15 kernel's
+    tables stay inside the screen (they shrink, or scroll sideways in their own box)."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    tab = context.new_page()
+    tab.set_default_timeout(60_000)
+    try:
+        kernel = ";".join([",".join(["0.01"] * 15)] * 15)
+        tab.goto(f"{server}/convolution?conv.kernel={kernel}&conv.pad=Same+size")
+        wait_until_idle(tab)
+        root = tab.locator(".lv-root[data-ready=true]").first
+        root.wait_for()
+        expect(root.locator(".lv-table").first.locator("td")).to_have_count(225)
+        pictures = root.locator(".lv-frame img")
+        first, second = pictures.nth(0).bounding_box(), pictures.nth(1).bounding_box()
+        assert first["y"] == pytest.approx(second["y"], abs=2)
+        assert first["x"] + first["width"] <= second["x"]
+        assert tab.evaluate("() => document.documentElement.scrollWidth") <= 390
+        work = root.locator(".lv-work").bounding_box()
+        assert work["x"] >= 0 and work["x"] + work["width"] <= 390
+        screenshot_at(tab, "linked-convolution-phone-15x15", root)
+        assert_clean(tab)
+    finally:
+        context.close()
+
+
+def screenshot_at(tab, name: str, locator) -> None:
+    """A screenshot of the screen with ``locator`` scrolled into it (the size stays)."""
+    from tests.e2e.conftest import SHOTS
+
+    locator.scroll_into_view_if_needed()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    tab.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
+def test_keys_switch_the_layer_on_inside_a_cnn(server, page):
+    """On the feature maps Shift + arrow keys and Page Up / Down switch the layer, an arrow
+    past a layer's last row goes on to the next, and a button per layer does the same."""
+    if not dataset_available("fashion-mnist"):
+        pytest.skip("needs the Fashion-MNIST test set (CNNVIZ_DATA_DIR, see README)")
+    page.goto(f"{server}/inside_cnn?inside.index=7")
+    wait_until_idle(page)
+    root = page.locator(".lv-root[data-ready=true]").first
+    root.wait_for()
+    picture = root.locator('.lv-pick[data-layer="conv1"] img').first
+    picture.scroll_into_view_if_needed()
+    box = picture.bounding_box()
+    page.mouse.click(box["x"] + 30, box["y"] + 30)  # a cell of conv1's first row of maps
+    page.mouse.move(5, 5)
+    assert shown(root)["layer"] == "conv1"
+    page.keyboard.press("Shift+ArrowDown")
+    assert shown(root)["layer"] == "relu1"
+    page.keyboard.press("PageDown")
+    assert shown(root)["layer"] == "pool1"
+    page.keyboard.press("Shift+ArrowUp")
+    assert shown(root)["layer"] == "relu1"
+    page.keyboard.press("End")  # the last row of the last map: one more arrow goes on
+    page.keyboard.press("ArrowDown")
+    assert shown(root)["layer"] == "pool1"
+    root.get_by_role("button", name="conv2", exact=True).click()
+    assert shown(root)["layer"] == "conv2"
+    expect(root.get_by_role("button", name="conv2", exact=True)).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    assert_clean(page)

@@ -57,6 +57,26 @@ function short(v) {
   return text.replace("-", "−");
 }
 
+// "rows 0 to 2", or with padding: "rows 0 to 1 and 1 row of padding above" (never a
+// negative row number: the picture's rows are numbered from 0, padding has no number).
+function spanWords(first, last, n, [row, rows], [before, after]) {
+  const lo = Math.max(0, first);
+  const hi = Math.min(n - 1, last);
+  const padBefore = Math.max(0, -first);
+  const padAfter = Math.max(0, last - (n - 1));
+  const parts = [];
+  if (hi >= lo) parts.push(lo === hi ? `${row} ${lo}` : `${rows} ${lo} to ${hi}`);
+  const pads = (k, where) => `${k} ${k === 1 ? row : rows} of padding ${where}`;
+  if (padBefore) parts.push(pads(padBefore, before));
+  if (padAfter) parts.push(pads(padAfter, after));
+  if (hi < lo && !parts.length) parts.push(`${rows} of padding`);
+  return parts.join(" and ");
+}
+
+function plural(n, one, many) {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
 function fixed(v, digits = 4) {
   return Number.isFinite(v) ? v.toFixed(digits).replace("-", "−") : short(v);
 }
@@ -157,16 +177,20 @@ function pane(title, content, caption) {
 }
 
 // Shared by the three views: which output cell is shown (hover wins over the pinned one),
-// Play with a speed, a scrubber, and the keyboard.
+// Play with a speed and a jump, a scrubber, and the keyboard. Play walks the positions row
+// by row, jumping a whole window at a time when asked (so the windows tile the picture
+// instead of overlapping), and stops at the last one.
 class Stepper {
   constructor(root, onShow, { play = true } = {}) {
     this.root = root;
     this.onShow = onShow;
     this.rows = 1;
     this.cols = 1;
+    this.hop = [1, 1]; // output cells per jump when Play jumps a whole window
     this.pinned = [0, 0];
     this.hovered = null;
     this.timer = null;
+    this.onLayer = null; // set by a view with layers: called with -1 or +1
     this.bar = el("div", "lv-controls");
     if (play) {
       this.playButton = el("button", "lv-button", "▶ Play");
@@ -175,15 +199,29 @@ class Stepper {
       const back = el("button", "lv-button", "◀");
       back.type = "button";
       back.title = "One step back";
+      back.setAttribute("aria-label", "One step back");
       back.onclick = () => this.step(-1);
       const next = el("button", "lv-button", "▶|");
       next.type = "button";
       next.title = "One step on";
+      next.setAttribute("aria-label", "One step on");
       next.onclick = () => this.step(1);
+      const jumpLabel = el("label", "lv-label", "Play moves ");
+      this.jump = el("select", "lv-select");
+      this.jump.setAttribute("aria-label", "How far Play moves the window each step");
+      for (const [value, text] of [
+        ["window", "a whole window"],
+        ["pixel", "one pixel"],
+      ]) {
+        const option = el("option", "", text);
+        option.value = value;
+        this.jump.append(option);
+      }
+      jumpLabel.append(this.jump);
       const speedLabel = el("label", "lv-label", "Speed ");
       this.speed = el("input");
-      Object.assign(this.speed, { type: "range", min: 1, max: 30, value: 6 });
-      this.speed.setAttribute("aria-label", "Play speed, positions per second");
+      Object.assign(this.speed, { type: "range", min: 1, max: 60, value: 8 });
+      this.speed.setAttribute("aria-label", "Play speed, steps per second");
       this.speedText = el("span", "lv-value");
       this.speed.oninput = () => {
         this.speedText.textContent = `${this.speed.value}/s`;
@@ -197,18 +235,26 @@ class Stepper {
       this.scrub.setAttribute("aria-label", "Window position, row by row");
       this.scrub.oninput = () => this.pin(this.fromIndex(Number(this.scrub.value)), false);
       scrubLabel.append(this.scrub);
-      this.bar.append(back, this.playButton, next, speedLabel, scrubLabel);
+      this.bar.append(back, this.playButton, next, jumpLabel, speedLabel, scrubLabel);
     }
     this.where = el("span", "lv-where");
     this.bar.append(this.where);
     root.addEventListener("keydown", (event) => this.key(event));
   }
 
-  resize(rows, cols) {
+  resize(rows, cols, hop = [1, 1]) {
     this.rows = rows;
     this.cols = cols;
+    this.hop = hop;
     this.pinned = [Math.min(this.pinned[0], rows - 1), Math.min(this.pinned[1], cols - 1)];
     if (this.scrub) this.scrub.max = rows * cols - 1;
+    if (this.jump) {
+      // A map of a few hundred positions plays pixel by pixel; a photo's tens of thousands
+      // would take hours, so Play jumps a window at a time unless the teacher asks.
+      const few = rows * cols <= 400 || (hop[0] === 1 && hop[1] === 1);
+      if (!this.jumpChosen) this.jump.value = few ? "pixel" : "window";
+      this.jump.onchange = () => (this.jumpChosen = true);
+    }
   }
 
   index([r, c]) {
@@ -219,6 +265,16 @@ class Stepper {
     const n = this.rows * this.cols;
     const k = ((i % n) + n) % n;
     return [Math.floor(k / this.cols), k % this.cols];
+  }
+
+  // The next position Play shows after (r, c), or null after the last one.
+  nextPlayed([r, c]) {
+    const [hr, hc] = this.jump && this.jump.value === "window" ? this.hop : [1, 1];
+    const lastRow = this.rows - 1;
+    const lastCol = this.cols - 1;
+    if (c < lastCol) return [r, Math.min(lastCol, c + hc)]; // the last column is always shown
+    if (r < lastRow) return [Math.min(lastRow, r + hr), 0];
+    return null;
   }
 
   shown() {
@@ -258,8 +314,17 @@ class Stepper {
   start() {
     clearInterval(this.timer);
     this.hovered = null;
+    if (!this.nextPlayed(this.pinned)) this.pinned = [0, 0]; // at the end: play again
+    this.root.dataset.ended = "false";
     this.timer = setInterval(() => {
-      this.pinned = this.fromIndex(this.index(this.pinned) + 1);
+      const next = this.nextPlayed(this.pinned);
+      if (!next) {
+        this.stop();
+        this.root.dataset.ended = "true";
+        this.show(); // the last position, explained in full
+        return;
+      }
+      this.pinned = next;
       this.root.dataset.steps = Number(this.root.dataset.steps || 0) + 1;
       this.show();
     }, 1000 / Number(this.speed.value));
@@ -279,15 +344,23 @@ class Stepper {
 
   key(event) {
     const moves = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
-    if (event.target.tagName === "INPUT") return; // the sliders keep their own arrow keys
-    if (moves[event.key]) {
+    if (["INPUT", "SELECT"].includes(event.target.tagName)) return; // they keep their keys
+    const layerKey = { PageUp: -1, PageDown: 1 }[event.key];
+    const shifted = event.shiftKey && (event.key === "ArrowUp" || event.key === "ArrowDown");
+    if (this.onLayer && (layerKey || shifted)) {
+      this.onLayer(layerKey || (event.key === "ArrowUp" ? -1 : 1));
+    } else if (moves[event.key]) {
       const [dr, dc] = moves[event.key];
       const [r, c] = this.pinned;
       this.hovered = null;
-      this.pin([
-        Math.min(this.rows - 1, Math.max(0, r + dr)),
-        Math.min(this.cols - 1, Math.max(0, c + dc)),
-      ]);
+      // Past the first or last row of a layer, the arrow goes on to the next layer.
+      if (this.onLayer && dr && (r + dr < 0 || r + dr >= this.rows)) this.onLayer(dr);
+      else {
+        this.pin([
+          Math.min(this.rows - 1, Math.max(0, r + dr)),
+          Math.min(this.cols - 1, Math.max(0, c + dc)),
+        ]);
+      }
     } else if (event.key === "Enter" && event.target === this.root) {
       this.pin(this.shown());
     } else if (event.key === " " && this.playButton && event.target === this.root) {
@@ -341,7 +414,8 @@ class ConvView {
     this.say = el("p", "lv-say");
     this.say.setAttribute("aria-live", "polite");
     this.channelBar = el("div", "lv-channels");
-    root.append(this.row, this.stepper.bar, this.channelBar, this.work, this.say);
+    this.meaning = el("p", "lv-meaning");
+    root.append(this.row, this.stepper.bar, this.channelBar, this.work, this.say, this.meaning);
     this.channel = 0;
   }
 
@@ -350,19 +424,45 @@ class ConvView {
     const [, hp, wp] = d.padded.shape;
     const [, oh, ow] = d.output.shape;
     this.input = new Picture(d.input.url, d.input.alt, hp, wp);
+    const [, kh, kw] = d.kernel.shape;
+    const [sh, sw] = d.stride;
+    const [dh, dw] = d.dilation;
+    const [tall, wide] = [dh * (kh - 1) + 1, dw * (kw - 1) + 1];
+    // Rows and columns no window reaches (the floor of the size formula): hatched purple,
+    // at least a few screen pixels thick so a single row shows.
+    const [usedH, usedW] = [(oh - 1) * sh + tall, (ow - 1) * sw + wide];
+    this.leftovers = [];
+    if (usedH < hp) {
+      const strip = this.input.box("lv-unreached");
+      this.input.place(strip, usedH, 0, hp - usedH, wp);
+      this.leftovers.push(strip);
+    }
+    if (usedW < wp) {
+      const strip = this.input.box("lv-unreached lv-unreached-side");
+      this.input.place(strip, 0, usedW, hp, wp - usedW);
+      this.leftovers.push(strip);
+    }
     this.window = this.input.box("lv-window");
+    // With dilation the window samples every dh-th row and dw-th column: each sampled
+    // pixel gets its own mark inside a thin outline of the whole span.
+    this.dilated = dh > 1 || dw > 1;
+    this.window.classList.toggle("lv-span", this.dilated);
+    this.taps = this.dilated ? Array.from({ length: kh * kw }, () => this.input.box("lv-tap")) : [];
     this.output = new Picture(d.output.url, d.output.alt, oh, ow);
     this.mark = this.output.box("lv-pixel");
     this.output.node.classList.add("lv-pick");
-    this.stepper.resize(oh, ow);
+    // Play's whole-window jump: the next window starts where this one ends.
+    this.stepper.resize(oh, ow, [Math.ceil(tall / sh), Math.ceil(wide / sw)]);
     this.stepper.listen(this.output);
     const kernelBox = el("div", "lv-kernel");
-    const [, kh, kw] = d.kernel.shape;
     const kernelTable = new NumberTable("", kh, kw);
     kernelTable.fill(d.kernel.values.slice(0, kh * kw), scale(d.signed, -d.kernel.limit, d.kernel.limit));
     kernelBox.append(kernelTable.node);
     const outputPane = pane(d.output.title, this.output.node, d.output.caption);
+    outputPane.querySelector("figcaption").classList.add("lv-long");
+    outputPane.append(el("figcaption", "lv-short", d.output.shape_caption || ""));
     if (d.output.legend) outputPane.append(legend(d.output.legend, d.output.stops, "output value"));
+    this.meaning.textContent = d.output.meaning || ""; // below the sum, in projector mode
     this.row.replaceChildren(
       pane(d.input.title, this.input.node, d.input.caption),
       pane(d.kernel.title, kernelBox, d.kernel.caption),
@@ -474,6 +574,9 @@ class ConvView {
     const tall = dh * (kh - 1) + 1;
     const wide = dw * (kw - 1) + 1;
     this.input.place(this.window, top, left, tall, wide);
+    this.taps.forEach((tap, k) => {
+      this.input.place(tap, top + Math.floor(k / kw) * dh, left + (k % kw) * dw, 1, 1);
+    });
     this.output.place(this.mark, r, c, 1, 1);
     const result = this.compute(r, c);
     this.ensureTables(result.lines.length, kh, kw);
@@ -495,10 +598,17 @@ class ConvView {
     this.root.dataset.value = String(result.final);
     const channel = d.output.shape[0] > 1 ? ` of the ${["red", "green", "blue"][this.channel]} channel` : "";
     if (!playing) {
+      const [hp, wp] = d.padded.shape.slice(1);
+      const [, b, , rr] = d.pad;
+      const rowsSeen = spanWords(top - t, top + tall - 1 - t, hp - t - b, ["row", "rows"], ["above", "below"]);
+      const colsSeen = spanWords(left - l, left + wide - 1 - l, wp - l - rr, ["column", "columns"], ["on the left", "on the right"]);
+      const sampled = this.dilated
+        ? ` The ${kh * kw} gold squares are the pixels it multiplies (dilation ${dh} × ${dw}: ` +
+          "gaps between them)."
+        : "";
       this.say.textContent =
         `Output row ${r}, column ${c}${channel} = ${fixed(result.final)}. The window covers ` +
-        `rows ${top - t} to ${top + tall - 1 - t} and columns ${left - l} to ` +
-        `${left + wide - 1 - l} of the picture (numbers below 0 or past the edge are padding).`;
+        `${rowsSeen}; ${colsSeen}.${sampled}`;
     }
   }
 }
@@ -534,7 +644,7 @@ class PoolView {
     this.output = new Picture(d.output.url, d.output.alt, oh, ow);
     this.mark = this.output.box("lv-pixel");
     this.output.node.classList.add("lv-pick");
-    this.stepper.resize(oh, ow);
+    this.stepper.resize(oh, ow, [Math.ceil(d.size[0] / d.stride[0]), Math.ceil(d.size[1] / d.stride[1])]);
     this.stepper.listen(this.output);
     this.row.replaceChildren(
       pane(d.input.title, this.input.node, d.input.caption),
@@ -589,7 +699,10 @@ class PoolView {
     } else {
       this.winner.hidden = true;
     }
-    const where = `rows ${top} to ${top + kh - 1}, columns ${left} to ${left + kw - 1}`;
+    const where =
+      spanWords(top, top + kh - 1, h, ["row", "rows"], ["above", "below"]) +
+      "; " +
+      spanWords(left, left + kw - 1, w, ["column", "columns"], ["on the left", "on the right"]);
     this.sum.textContent = isMax
       ? `The largest of the ${cells.length} numbers is ${fixed(result)} (outlined): ` +
         `pooled cell (row ${r}, column ${c}) keeps it. Padding never wins.`
@@ -597,7 +710,7 @@ class PoolView {
         "Padding counts as 0.";
     this.root.dataset.value = String(result);
     if (!playing) {
-      this.say.textContent = `Pooled cell row ${r}, column ${c} = ${fixed(result)}; its window covers ${where} of the map.`;
+      this.say.textContent = `Pooled cell row ${r}, column ${c} = ${fixed(result)}; its window covers ${where}.`;
     }
   }
 }
@@ -624,9 +737,30 @@ class FieldView {
   constructor(root) {
     this.root = root;
     this.stepper = new Stepper(root, (r, c) => this.explain(r, c), { play: false });
+    this.stepper.onLayer = (by) => this.switchLayer(by);
     this.row = el("div", "lv-row lv-field");
+    this.layerBar = el("div", "lv-controls lv-layers");
     root.append(this.row); // no Play here: the keys and the pointer move the cell
     this.active = -1;
+  }
+
+  // Another layer, by key or button: the same map and cell where the new layer has them.
+  switchLayer(by, to = null) {
+    const next = to ?? Math.min(this.layers.length - 1, Math.max(0, this.active + by));
+    if (next === this.active || !this.layers[next]) return;
+    const old = this.layers[this.active] && this.layers[this.active].layer.mosaic;
+    const [flat, c] = this.stepper.pinned;
+    const m = this.layers[next].layer.mosaic;
+    let cell = [0, 0];
+    if (old) {
+      const map = Math.min(m.count - 1, Math.floor(flat / old.tile_h));
+      const r = Math.min(m.tile_h - 1, Math.floor(((flat % old.tile_h) * m.tile_h) / old.tile_h));
+      cell = [map * m.tile_h + r, Math.min(m.tile_w - 1, Math.floor((c * m.tile_w) / old.tile_w))];
+    }
+    this.activate(next);
+    this.stepper.hovered = null;
+    this.stepper.pin(cell);
+    this.layers[next].picture.node.scrollIntoView({ block: "nearest" });
   }
 
   update(d) {
@@ -680,6 +814,19 @@ class FieldView {
       });
       return entry;
     });
+    this.layerButtons = d.layers.map((layer, i) => {
+      const b = el("button", "lv-button", layer.name);
+      b.type = "button";
+      b.setAttribute("aria-pressed", "false");
+      b.onclick = () => this.switchLayer(0, i);
+      return b;
+    });
+    this.layerBar.replaceChildren(
+      el("span", "lv-label", "Layer:"),
+      ...this.layerButtons,
+      el("span", "lv-hint", "Shift + ↑ ↓ or Page Up / Down: another layer"),
+    );
+    side.insertBefore(this.layerBar, this.text);
     this.row.replaceChildren(side, stack);
     this.active = -1;
   }
@@ -688,6 +835,7 @@ class FieldView {
     if (i === this.active) return;
     if (this.active >= 0) this.layers[this.active].mark.hidden = true;
     this.active = i;
+    this.layerButtons.forEach((b, k) => b.setAttribute("aria-pressed", String(k === i)));
     const m = this.layers[i].layer.mosaic;
     this.stepper.resize(m.count * m.tile_h, m.tile_w);
   }
