@@ -23,19 +23,22 @@ st.markdown(
 )
 
 address.gate(inside.PARAMS)
-st.subheader("1. The network and the picture")
-chosen = inside.choose_model()
-if chosen is None:
-    st.stop()
-picture = inside.choose_picture(chosen)
-if picture is None:
-    st.stop()
-if picture.steps is not None:
-    inside.show_steps(picture.steps)
+controls, view = st.columns([1.2, 3], gap="medium")  # the picture and its answer beside
+with controls:  # the controls a teacher changes, on the first screen
+    st.subheader("1. The network and the picture")
+    chosen = inside.choose_model()
+    if chosen is None:
+        st.stop()
+    picture = inside.choose_picture(chosen)
+    if picture is None:
+        st.stop()
 
 result = inside.run(chosen, picture)
-st.subheader("2. What comes out: one probability per class")
-inside.show_prediction(chosen, picture, result)
+with view:
+    st.subheader("2. What comes out: one probability per class")
+    inside.show_prediction(chosen, picture, result)
+if picture.steps is not None:
+    inside.show_steps(picture.steps)
 
 st.subheader("3. Every layer's feature maps")
 st.markdown(

@@ -22,44 +22,47 @@ st.markdown(
 address.gate(picker.PARAMS, pooling.PARAMS)
 picked = picture_or_stop()
 
-left, right = st.columns(2, gap="large")
-with left:
+controls, view = st.columns([1.2, 3], gap="medium")  # the map and its pooling beside
+with controls:  # the controls a teacher changes, on the first screen
     st.subheader("1. What to pool")
     what, kernel = pooling.source_panel()
-with right:
     st.subheader("2. The window and how it moves")
     settings = pooling.settings_panel()
+linked_view = view.container()  # filled once the map and the settings are known
 
 try:
     values, key, is_feature = pooling.working_map(picked, what, kernel)
 except ValueError as why:
-    st.warning(f"This picture is too small for the kernel: {why}", icon=":material/lightbulb:")
+    linked_view.warning(
+        f"This picture is too small for the kernel: {why}", icon=":material/lightbulb:"
+    )
     st.stop()
 top = float(values.max()) if is_feature else None
 height, width = values.shape[-2:]
-
-st.subheader("3. The output size")
 why = pooling.problem(height, width, settings)
 if why:
-    st.warning(why, icon=":material/lightbulb:")
+    linked_view.warning(why, icon=":material/lightbulb:")
     st.stop()
+
+with linked_view:
+    st.subheader("3. Check one window by hand")
+    pooling.linked_windows(key, values, settings, top)
+    st.markdown(
+        "Move the pointer over the pooled map (or tap it): the gold box on the left is that "
+        "cell's window, and every number in it is listed below. "
+        + (
+            "Max pooling keeps only the largest number: it is outlined in blue."
+            if settings.mode == "max"
+            else "Average pooling adds the numbers of a window and divides by how many there are."
+        )
+        + " **Play** walks the window over the map; arrow keys move it one cell."
+    )
+
+st.subheader("4. The output size")
 out_shape = pooling.formula(height, width, settings)
 
-st.subheader("4. Max and average pooling, side by side")
+st.subheader("5. Max and average pooling, side by side")
 pooling.side_by_side(key, values, settings, top)
-
-st.subheader("5. Check one window by hand")
-st.markdown(
-    "Move the pointer over the pooled map (or tap it): the gold box on the left is that "
-    "cell's window, and every number in it is listed below. "
-    + (
-        "Max pooling keeps only the largest number: it is outlined in blue."
-        if settings.mode == "max"
-        else "Average pooling adds the numbers of a window and divides by how many there are."
-    )
-    + " **Play** walks the window over the whole map; arrow keys move it one cell."
-)
-pooling.linked_windows(key, values, settings, top)
 
 st.subheader("6. Pooling again and again")
 st.markdown(

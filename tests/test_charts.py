@@ -48,3 +48,27 @@ def test_lengths_must_match():
     """A series with the wrong number of values is refused."""
     with pytest.raises(ValueError, match="one y value per x value"):
         line_chart_svg((1, 2), {"a": (1.0,)}, xlabel="x", ylabel="y")
+
+
+def test_text_scale_grows_type_lines_and_dots_together():
+    """``text=1.25`` writes every number and label 1.25 times larger, with thicker lines and
+    larger dots, in the same chart size."""
+    normal, projector = chart(mark=2), chart(mark=2, text=1.25)
+    assert normal.get("viewBox") == projector.get("viewBox")
+    sizes = [
+        (float(a.get("font-size")), float(b.get("font-size")))
+        for a, b in zip(normal.iter(f"{NS}text"), projector.iter(f"{NS}text"), strict=True)
+    ]
+    assert sizes and all(b == pytest.approx(1.25 * a) for a, b in sizes)
+    line = [float(e.get("stroke-width")) for e in (normal, projector)
+            for e in [e.find(f"{NS}polyline")]]  # fmt: skip
+    assert line[1] == pytest.approx(1.25 * line[0], abs=0.1)
+    dots = [float(e.find(f"{NS}circle").get("r")) for e in (normal, projector)]
+    assert dots[1] == pytest.approx(1.25 * dots[0], abs=0.1)
+
+
+@pytest.mark.parametrize("text", [0, 0.2, 10, math.nan])
+def test_text_scale_out_of_range_is_refused(text):
+    """A text scale that would hide or swamp the chart is refused, naming the range."""
+    with pytest.raises(ValueError, match="between 0.5 and 3"):
+        chart(text=text)

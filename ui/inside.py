@@ -54,7 +54,7 @@ from cnnviz.mosaic import (
 from cnnviz.plotting import image_to_rgb, symmetric_limit
 from cnnviz.preprocess import Preprocessed, to_dataset_style
 from cnnviz.weights import MODEL_NAMES, WeightsError, load_top_patches, pixels_sha256
-from ui import address, cache, linked, views
+from ui import address, cache, linked, theme, views
 from ui.datasets import TITLES, offer_download
 from ui.drawing import drawing_pad
 from ui.models import SUBJECTS, assets_dir, model_title, shipped_model
@@ -447,17 +447,20 @@ def show_layers(chosen: Chosen, picture: Picture, result: Run) -> None:
         "ReLU and pooling keep their convolution's cell size, so pooled maps look half as wide."
     )
     names, scale, layers = chosen.model.layer_names, None, []
+    projector = theme.projector_on()
     for name in names[: names.index("flatten")]:  # conv, relu, pool of each block
         maps = result.outputs[name]
         if name.startswith("conv"):  # ReLU and pooling draw their cells as large as this:
             scale = default_scale(*maps.shape[1:])  # pooled maps look half as wide, as they are
-        mosaic = feature_mosaic(maps, signed=name.startswith("conv"), scale=scale)
+        mosaic = feature_mosaic(  # half as many to a row on a projector: tiles twice as big
+            maps, signed=name.startswith("conv"), scale=scale, columns=8 if projector else 16
+        )
         field = receptive_field(chosen.model, name)
         layers.append(
             linked.FieldLayer(
                 name=name,
                 mosaic=mosaic,
-                png=_png(f"{chosen.key}|{picture.key}|{name}", mosaic.picture),
+                png=_png(f"{chosen.key}|{picture.key}|{name}|{projector}", mosaic.picture),
                 maps=maps,
                 field=(field.size, field.jump, field.start),
                 title=f"{name} · {shape_text(maps.shape)}",

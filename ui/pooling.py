@@ -15,7 +15,7 @@ from cnnviz.invariance import DIRECTIONS, ShiftEffect, shift_effects
 from cnnviz.plotting import colorize, image_to_rgb
 from cnnviz.questions import Question, pool_formula, pool_shape_question, winner_question
 from cnnviz.shapes import leftover, output_size
-from ui import address, cache, linked, quiz, views
+from ui import address, cache, linked, quiz, theme, views
 
 MODES = {"max": "Max pooling", "avg": "Average pooling"}
 SOURCES = {"picture": "The picture itself", "feature": "A feature map (convolution + ReLU)"}
@@ -426,7 +426,9 @@ def shift_test(picked, kernel: str, s: PoolSettings) -> None:
         "pooled map": tuple(_finite(100 * x.pooled_change) for x in effects),
     }
     shifts = tuple(x.shift for x in effects)
-    svg = line_chart_svg(shifts, lines, xlabel="shift (pixels)", ylabel="change (%)", mark=k)
+    svg = line_chart_svg(
+        shifts, lines, xlabel="shift (pixels)", ylabel="change (%)", mark=k, text=theme.text_scale()
+    )
     chart.image(svg, width="stretch")  # SVG: the browser draws it, sharp at any size
 
 

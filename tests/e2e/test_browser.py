@@ -166,3 +166,80 @@ def test_inside_a_cnn_predicts_an_uploaded_digit(server, page, tmp_path):
     assert "Prediction: 3" in prediction.inner_text()
     assert_clean(page)
     screenshot(page, "inside-upload")
+
+
+PICTURE_PX = 300  # in projector mode the input and output are at least this big
+
+
+def lesson_first_screen(tab) -> dict:
+    """Where the linked view's pictures and worked sum sit, with the page scrolled to the top."""
+    tab.evaluate("() => window.scrollTo(0, 0)")
+    root = tab.locator(".lv-root[data-ready=true]").first
+    root.wait_for()
+    pictures = [box for box in root.locator(".lv-frame img").all()[:2]]
+    return {
+        "pictures": [p.bounding_box() for p in pictures],
+        "sum": root.locator(".lv-sum").first.bounding_box(),
+        "sidebar": tab.locator("[data-testid='stSidebar']").bounding_box(),
+    }
+
+
+@pytest.mark.parametrize("path", ["convolution", "pooling"])
+def test_projector_first_screen_holds_the_pictures_and_the_worked_sum(server, page, path):
+    """Projector mode at 1600 x 1000 with the sidebar open: the input and the output are at
+    least PICTURE_PX wide, side by side, and the worked sum ends on the first screen."""
+    page.set_viewport_size({"width": 1600, "height": 1000})
+    page.goto(f"{server}/{path}?app.projector=true")
+    wait_until_idle(page)
+    where = lesson_first_screen(page)
+    assert where["sidebar"]["width"] > 200, "the sidebar is open"
+    first, second = where["pictures"]
+    for box in (first, second):
+        assert box["width"] >= PICTURE_PX and box["height"] >= PICTURE_PX * 0.9
+        assert box["x"] >= where["sidebar"]["width"]
+    assert first["y"] == pytest.approx(second["y"], abs=2), "input and output side by side"
+    assert where["sum"]["y"] + where["sum"]["height"] <= 1000, where["sum"]
+    page.screenshot(path=str(screenshot_folder() / f"first-screen-{path}-projector.png"))
+
+
+def test_projector_mode_enlarges_marks_grids_and_tables(server, page):
+    """Projector mode makes the linked view's type, the gold outline, the number grids and
+    the kernel table larger, and the table's toolbar leaves the Reset button uncovered."""
+    sizes = {}
+    for mode in ("false", "true"):
+        page.set_viewport_size({"width": 1600, "height": 1000})
+        page.goto(f"{server}/convolution?app.projector={mode}")
+        wait_until_idle(page)
+        root = page.locator(".lv-root[data-ready=true]").first
+        root.wait_for()
+        cell = root.locator(".lv-work td").first
+        editor = page.locator("[data-testid='stDataFrame']").first
+        editor.scroll_into_view_if_needed()
+        editor.hover()
+        toolbar = page.locator("[data-testid='stElementToolbar']").first
+        toolbar.wait_for()
+        reset = page.get_by_role("button", name="Reset", exact=True).bounding_box()
+        bar = toolbar.bounding_box()
+        overlap_x = min(bar["x"] + bar["width"], reset["x"] + reset["width"]) - max(
+            bar["x"], reset["x"]
+        )
+        overlap_y = min(bar["y"] + bar["height"], reset["y"] + reset["height"]) - max(
+            bar["y"], reset["y"]
+        )
+        assert overlap_x <= 0 or overlap_y <= 0, f"the toolbar covers Reset ({mode})"
+        sizes[mode] = {
+            "type": cell.evaluate("e => parseFloat(getComputedStyle(e).fontSize)"),
+            "line": root.locator(".lv-window").evaluate(
+                "e => parseFloat(getComputedStyle(e).outlineWidth)"
+            ),
+            "editor": editor.bounding_box()["height"],
+        }
+    for what in ("type", "line", "editor"):
+        assert sizes["true"][what] >= 1.2 * sizes["false"][what], (what, sizes)
+
+
+def screenshot_folder():
+    from tests.e2e.conftest import SHOTS
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    return SHOTS
