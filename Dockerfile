@@ -7,9 +7,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     CNNVIZ_DATA_DIR=/data
 
-# The CPU build of torch (the default index would bring a multi-GB CUDA build).
+# requirements.txt names PyTorch's CPU index: the default one would bring a multi-GB CUDA build.
 COPY requirements.txt /tmp/requirements.txt
-RUN pip install --extra-index-url https://download.pytorch.org/whl/cpu -r /tmp/requirements.txt
+RUN pip install -r /tmp/requirements.txt
 
 RUN useradd --create-home --uid 10001 cnnviz && mkdir /data && chown cnnviz /data
 WORKDIR /app

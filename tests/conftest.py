@@ -27,3 +27,11 @@ def data_dir() -> Path:
             "real datasets not found: set CNNVIZ_DATA_DIR or put shared/data beside the repo"
         )
     return found
+
+
+def pytest_collection_modifyitems(items):
+    """Browser tests are slow by nature: the quick suite (``-m "not slow"``) leaves them to the
+    full one, which CI runs."""
+    for item in items:
+        if item.get_closest_marker("e2e"):
+            item.add_marker(pytest.mark.slow)

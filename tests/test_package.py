@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.test_readme import library_example
+
 
 def test_importing_cnnviz_does_not_import_streamlit():
     """cnnviz is usable from a notebook: importing it never pulls in streamlit."""
@@ -95,3 +97,10 @@ def test_the_library_commands_run_from_any_folder(installed):
     checkout."""
     assert run_outside(installed, "-m", "cnnviz.train", "--help").startswith("usage: python -m")
     assert "fast path" in run_outside(installed, "-m", "cnnviz.bench", "--quick")
+
+
+@pytest.mark.slow
+def test_the_readme_example_runs_on_the_installed_library(installed):
+    """README.md's library example prints the same outside the checkout."""
+    printed = run_outside(installed, "-c", library_example()).splitlines()
+    assert printed[0] == "[[19.0, 25.0], [37.0, 43.0]]" and printed[-1] == "(3, 3) True"
