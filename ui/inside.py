@@ -208,9 +208,8 @@ def _from_test_set(chosen: Chosen) -> Picture | None:
         missing_data(chosen.dataset)
         return None
     pixels, labels = data
-    left, right = st.columns([3, 2], vertical_alignment="bottom")
-    index = address.number(index_param(len(pixels)), left)
-    right.button(
+    index = address.number(index_param(len(pixels)))  # the controls column is narrow:
+    st.button(  # the button goes under the number, its words whole
         "Another test picture",
         key="inside.random",
         icon=":material/casino:",

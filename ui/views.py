@@ -9,7 +9,7 @@ import numpy as np
 
 from cnnviz import pad2d
 from cnnviz.images import to_png_bytes
-from cnnviz.plotting import colorize, image_to_rgb, mark_box, symmetric_limit
+from cnnviz.plotting import colorize, image_to_rgb, symmetric_limit
 from ui.cache import budgeted
 from ui.theme import SHARP_PREFIX
 
@@ -96,21 +96,6 @@ def padded_picture(key: str, _image: np.ndarray, padding, mode, used: tuple[int,
     return rgb
 
 
-def with_window(rgb: np.ndarray, rows: np.ndarray, cols: np.ndarray, offset=(0, 0)):
-    """Fit for display and outline the window spanning ``rows`` x ``cols`` (padded coords)."""
-    shown, scale = fit(rgb)
-    top, left = rows[0] + offset[0], cols[0] + offset[1]
-    height, width = rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
-    thick = max(3, round(scale / 4))
-    box = (
-        round(top * scale),
-        round(left * scale),
-        max(1, round(height * scale)),
-        max(1, round(width * scale)),
-    )
-    return mark_box(shown, *box, color=(255, 215, 0), thickness=thick)
-
-
 def signed_picture(values: np.ndarray, cmap: str) -> tuple[np.ndarray, tuple[float, float]]:
     """``(H, W)`` signed values -> colours centred at 0, and the limits used."""
     m = symmetric_limit(values)
@@ -120,25 +105,3 @@ def signed_picture(values: np.ndarray, cmap: str) -> tuple[np.ndarray, tuple[flo
 def shape_text(array: np.ndarray) -> str:
     """``(3, 256, 256)`` -> ``3 × 256 × 256``."""
     return " × ".join(str(n) for n in array.shape)
-
-
-def zoom_window(rgb: np.ndarray, rows: np.ndarray, cols: np.ndarray, margin: int = 3):
-    """Enlarged crop around a window (padded coords) with each sampled cell outlined."""
-    h, w = rgb.shape[:2]
-    r0, c0 = max(0, rows[0] - margin), max(0, cols[0] - margin)
-    r1, c1 = min(h, rows[-1] + margin + 1), min(w, cols[-1] + margin + 1)
-    crop = rgb[r0:r1, c0:c1]
-    factor = max(1, DISPLAY_MIN // max(crop.shape[:2]))
-    big = np.repeat(np.repeat(crop, factor, 0), factor, 1)
-    for r in rows:
-        for c in cols:
-            big = mark_box(
-                big,
-                (r - r0) * factor,
-                (c - c0) * factor,
-                factor,
-                factor,
-                color=(255, 215, 0),
-                thickness=max(1, factor // 10),
-            )
-    return big
