@@ -274,8 +274,8 @@ def _train_config(plan: Plan, steps: int, images: int) -> TrainConfig:
 
 def _time_steps(model, x, y, plan: Plan, race: Race) -> float:
     """Median seconds of one step of ``model``, timed on a throwaway copy."""
-    n = min(len(x), plan.batch_size * PROBE_STEPS)
-    trainer = Trainer(copy.deepcopy(model), x[:n], y[:n], _train_config(plan, PROBE_STEPS, n))
+    config = _train_config(plan, PROBE_STEPS, len(x))  # batches drawn from all of x, as later
+    trainer = Trainer(copy.deepcopy(model), x, y, config, max_steps=PROBE_STEPS)
     times = []
     while not trainer.done and not race.should_stop():
         times.append(trainer.step().work)
@@ -412,6 +412,10 @@ def _interleave(plan, race, models, steps, data, subset, start, limit) -> dict[s
                 ended[other] = _ending(trainers[other], steps[other], spent, now, why)
             break
         trainer = trainers[name]
+        if plan.mlp_match == "time" and ended and trainer.work + spent / 2 >= _most(ended):
+            # the other has finished: this one has had as much of the processor, so it stops
+            ended[name] = _ending(trainer, steps[name], spent, now, "budget")
+            continue
         before = trainer.work
         report = trainer.step()
         last[name] = trainer.work - before
@@ -421,6 +425,11 @@ def _interleave(plan, race, models, steps, data, subset, start, limit) -> dict[s
     for name, trainer in trainers.items():
         trainer.finish(stopped=name not in ended)
     return ended
+
+
+def _most(ended: dict[str, tuple]) -> float:
+    """The most processor seconds a finished network's steps took."""
+    return max(work for _, _, work, _, _ in ended.values())
 
 
 def _ending(trainer: Trainer, planned: int, spent: float, wall: float, why: str = "planned"):

@@ -38,11 +38,11 @@ with st.container(border=True):
 
 st.subheader("5. The race")
 st.markdown(
-    "Which learns more from one pass over the images, and which is quicker? Measured on a "
-    "2-core computer with a plain optimiser, the dense network reached about 89 % in 25 s by "
-    "seeing the images about 20 times, while the lesson's CNN reached about 87 % in 30 s after "
-    "a little over one pass. Per pass the CNN wins; per second, on a CPU, it has to earn it. "
-    "The defaults here are chosen to let it: one conv block of 16 filters, 256 images per "
+    "Which learns more from one pass over the images, and which is quicker? Both networks "
+    "train **at once**, taking turns step by step on the same computer, so both curves grow "
+    "together and both get the same seconds. With “The same passes” they take one step each "
+    "in turn; with “The same time” whoever has had less of the processor goes next. The "
+    "defaults give the CNN a chance on a CPU: one conv block of 16 filters, 256 images per "
     "step, and a learning rate that warms up and then cools down exactly when time runs out."
 )
 training.start_button(plan, splits)

@@ -1,12 +1,11 @@
 """The Train page: settings and counts, a short race with its results, this session's model,
-the Stop button, the class-wide queue, and the page without data."""
+the Stop button, students sharing a race or watching one while theirs waits, and the page
+without data."""
 
 from __future__ import annotations
 
 import hashlib
-import threading
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -14,9 +13,9 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from cnnviz.augmentation import AugmentConfig
 from cnnviz.data import dataset_available
 from cnnviz.model import CNN, MLP, CNNConfig, count_parameters
+from cnnviz.race import ModelResult
 from tests.app.conftest import APP, text_of
 from ui import training
 from ui.inside import YOURS
@@ -72,6 +71,15 @@ def wait(at: AppTest, seconds: float = 300) -> AppTest:
     at.run()
     assert not at.exception, at.exception
     return at
+
+
+def assert_idle(seconds: float = 30) -> None:
+    """The class's hall has nothing running or waiting (within ``seconds``)."""
+    hall, _ = training.training_hall()
+    deadline = time.monotonic() + seconds
+    while hall.counts() != (0, 0):
+        assert time.monotonic() < deadline, f"the hall is still busy: {hall.counts()}"
+        time.sleep(0.1)
 
 
 def assets_digest() -> str:
@@ -139,7 +147,7 @@ def test_a_short_race_shows_curves_accuracies_and_the_confusion_matrix(open_page
     assert at.dataframe[0].value["CNN test %"].iloc[-1] == round(
         100 * results["CNN"].test_accuracy, 1
     )
-    assert training.training_queue().counts() == (0, 0)  # the slot was given back
+    assert_idle()  # the slot was given back
     assert assets_digest() == before  # the shipped files were not touched
 
 
@@ -192,91 +200,12 @@ def test_stop_ends_the_training_without_a_model(open_page):
     assert at.session_state["train.job"].view().status == "stopped"
     assert "Stopped. Change the settings" in text_of(at)
     assert "user_model" not in at.session_state
-    assert training.training_queue().counts() == (0, 0)
+    assert_idle()
 
 
-def test_the_queue_lets_one_train_and_shows_the_others_their_place():
-    """One slot, three jobs: positions 1 and 2 wait; freeing the slot lets the first in line go."""
-    queue = training.TrainingQueue(slots=1)
-    jobs = [training.Job(training.DEFAULT_PLAN) for _ in range(3)]
-    turns: list[int] = []
-
-    def take_turn(i: int) -> None:
-        if queue.wait_for_turn(jobs[i], jobs[i].stop.is_set):
-            turns.append(i)
-
-    threads = []
-    for i in range(3):
-        threads.append(threading.Thread(target=take_turn, args=(i,), daemon=True))
-        threads[-1].start()
-        deadline = time.monotonic() + 5
-        while queue.counts() != (1, i) and time.monotonic() < deadline:
-            time.sleep(0.01)
-    assert turns == [0] and queue.counts() == (1, 2)
-    assert [queue.position(j) for j in jobs] == [0, 1, 2]
-
-    jobs[2].stop.set()  # the last one gives up: it leaves the line
-    threads[2].join(timeout=5)
-    assert queue.counts() == (1, 1) and queue.position(jobs[2]) == 0
-
-    queue.release(seconds=12.0)
-    threads[1].join(timeout=5)
-    assert turns == [0, 1] and queue.counts() == (1, 0)
-    assert queue.typical_seconds() == 12.0
-    queue.release(seconds=8.0)
-    assert queue.counts() == (0, 0)
-
-
-def tiny_splits(n: int = 600, seed: int = 0) -> training.Splits:
-    """Synthetic data in the Splits shape: class 0 a vertical bar, class 1 a horizontal one."""
-    rng = np.random.default_rng(seed)
-    images = rng.integers(0, 60, (n, 28, 28)).astype(np.uint8)
-    labels = np.arange(n) % 2
-    images[labels == 0, 4:24, 12:16] = 255
-    images[labels == 1, 12:16, 4:24] = 255
-    return training.Splits(images, labels, images[:200], labels[:200], images[:100])
-
-
-@pytest.mark.parametrize(
-    "moves", [AugmentConfig(), AugmentConfig(shift=2, rotation=10)], ids=["plain", "moved"]
-)
-def test_a_race_on_tiny_data_gives_both_networks_the_same_passes(moves):
-    """Equal passes: both take the same steps over the same images; curves and results fill."""
-    plan = replace(
-        training.DEFAULT_PLAN,
-        subset=600,
-        budget=None,
-        epochs=2,
-        batch_size=100,
-        cnn=CNNConfig(channels=(4,), dense=16, dropout=0.0),
-        augment=moves,
-    )
-    job = training.Job(plan)
-    training.run_race(plan, tiny_splits(), job)
-    view = job.view()
-    assert view.status == "done" and view.error is None
-    cnn, mlp = view.results["CNN"], view.results["dense network"]
-    assert cnn.steps == mlp.steps == cnn.planned == 12 and cnn.passes == mlp.passes == 2.0
-    assert {p["model"] for p in view.points} == {"CNN", "dense network"}
-    assert max(p["passes"] for p in view.points) == 2.0
-    assert cnn.confusion.shape == (10, 10) and cnn.confusion.sum() == 200
-    assert cnn.ended == mlp.ended == "planned"
-    assert job.kernels.shape == (4, 1, 3, 3)
-    assert (view.prepare_seconds > 0) == moves.active
-
-
-def test_a_race_stops_when_asked():
-    """A stop before training ends the race as "stopped", with no results."""
-    plan = replace(training.DEFAULT_PLAN, subset=600, budget=None, epochs=1)
-    job = training.Job(plan)
-    job.stop.set()
-    training.run_race(plan, tiny_splits(), job)
-    assert job.view().status == "stopped" and job.view().results == {}
-
-
-def result(name: str, accuracy: float, passes: float, seconds: float) -> training.ModelResult:
-    return training.ModelResult(
-        name, 1, accuracy, accuracy, seconds, 10, passes, np.eye(10, dtype=np.int64), 10, "planned"
+def result(name: str, accuracy: float, passes: float, seconds: float) -> ModelResult:
+    return ModelResult(
+        name, 1, accuracy, accuracy, seconds, 30.0, 10, passes, np.eye(10), 10, "planned"
     )
 
 
@@ -285,24 +214,16 @@ def test_the_verdict_says_who_won_and_the_price():
     cnn, mlp = result("CNN", 0.89, 2.0, 30.0), result("dense network", 0.86, 2.0, 3.0)
     text = training.verdict(cnn, mlp)
     assert text.startswith("The CNN is **3.0 points ahead** after the same 2.00 passes.")
-    assert "(10 times longer)" in text and "Per pass the CNN learns more" in text
+    assert "used 3.0 s of the processor, the CNN's 30.0 s (10 times longer)" in text
+    assert "Per pass the CNN learns more" in text
     behind = training.verdict(
         result("CNN", 0.80, 0.2, 20.0), result("dense network", 0.86, 0.2, 3.0)
     )
     assert behind.startswith("The dense network is **6.0 points ahead**")
     assert "has not caught up yet" in behind
     same_time = training.verdict(cnn, result("dense network", 0.895, 21.0, 30.0))
-    assert "in the same time" in same_time and "made 21.0 passes" in same_time
-
-
-def test_the_figures_draw_every_cell_and_kernel():
-    """The confusion figure writes all 100 counts; the kernel grid has one image per kernel."""
-    matrix = np.arange(100).reshape(10, 10)
-    figure = training.confusion_figure(matrix, tuple("abcdefghij"))
-    assert len(figure.axes[0].texts) == 100
-    kernels = np.random.default_rng(0).normal(size=(12, 1, 3, 3))
-    grid = training.kernels_figure(kernels)
-    assert sum(len(ax.images) for ax in grid.axes) == 12
+    assert "in the same time" in same_time and "In the same 30 s" in same_time
+    assert "made 21.0 passes" in same_time
 
 
 @needs_data
@@ -313,3 +234,72 @@ def test_the_first_layer_question_is_answerable(open_page):
     radio = next(r for r in at.radio if r.key.startswith("train.answer."))
     radio.set_value(f"{filters * (3 * 3 + 1):,}").run()
     assert any(s.value.startswith("Right") for s in at.success)
+
+
+def press_train(at: AppTest, subset: int, epochs: int | None = None) -> AppTest:
+    """Pick ``subset`` images (and ``epochs`` passes, else the default time budget), press Train."""
+    at.select_slider(key="train.subset").set_value(subset)
+    if epochs is not None:
+        at.segmented_control(key="train.mode").set_value("epochs").run()
+        at.select_slider(key="train.epochs").set_value(epochs)
+    at.run()
+    at.button(key="train.start").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def poll_until(at: AppTest, words: str, seconds: float = 120) -> str:
+    """Rerun the page (as its polling does) until its text contains ``words``; the text."""
+    deadline = time.monotonic() + seconds
+    while words not in (text := text_of(at)):
+        assert time.monotonic() < deadline, f"never saw {words!r} in:\n{text}"
+        time.sleep(0.5)
+        at.run()
+    return text
+
+
+@needs_data
+def test_two_students_with_the_same_settings_watch_one_race(open_page):
+    """The second student's Train joins the first one's race: one race, two watchers, the same
+    curves; when it ends both have the results, and each its own copy of the model."""
+    first = press_train(open_page(**{training.MAX_STEPS_KEY: 40}), 5_000)
+    second = press_train(open_page(**{training.MAX_STEPS_KEY: 40}), 5_000)
+    race = first.session_state["train.job"]
+    assert second.session_state["train.job"] is race
+    assert race.watchers() == 2
+    assert training.training_hall()[0].counts() in ((1, 0), (0, 1))  # one race, not two
+    text = poll_until(second, "Recent training batches (smoothed): CNN loss")
+    if race.active:
+        assert "2 students watching this race" in text
+    wait(first)
+    wait(second)
+    assert "**Test accuracy:** CNN" in text_of(first) and "**Test accuracy:** CNN" in text_of(
+        second
+    )
+    assert "Another student started this race with the same settings" in text_of(second)
+    mine, theirs = first.session_state["user_model"], second.session_state["user_model"]
+    assert mine.model is not theirs.model and mine.test_accuracy == theirs.test_accuracy
+    assert_idle()
+
+
+@needs_data
+def test_a_student_whose_race_waits_watches_the_running_one(open_page, monkeypatch):
+    """One race at a time: the second student is told they are next and when, and meanwhile
+    sees the running race's settings and curves; once the first stops, theirs trains."""
+    monkeypatch.setenv("CNNVIZ_TRAINING_SLOTS", "1")
+    training.training_hall.clear()  # a hall with one slot, whatever this machine's cores
+    first = press_train(open_page(), 60_000)  # the 20 s default budget
+    second = press_train(open_page(**{training.MAX_STEPS_KEY: STEPS}), 1_000, epochs=1)
+    mine = second.session_state["train.job"]
+    assert mine is not first.session_state["train.job"]
+    text = poll_until(second, "Recent training batches (smoothed): CNN loss")
+    assert "1 race is training now; yours is number **1** in line and starts in about" in text
+    assert (
+        "Meanwhile, watch the race training now:** Fashion-MNIST (clothes), 60,000 images" in text
+    )
+    first.button(key="train.stop").click().run()
+    wait(second)
+    assert mine.view().status == "done" and "**Test accuracy:** CNN" in text_of(second)
+    assert first.session_state["train.job"].view().status == "stopped"
+    assert_idle()
+    training.training_hall.clear()
