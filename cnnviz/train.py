@@ -18,10 +18,12 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from safetensors.torch import load_file
 from torch import nn
 
 from cnnviz.data import DATA_DIR_ENV, DATASETS, DatasetError, load_dataset
@@ -32,6 +34,8 @@ from cnnviz.weights import (
     file_sha256,
     load_model,
     model_paths,
+    save_checkpoint,
+    save_checkpoints_card,
     save_model,
     save_top_patches,
     top_patches_path,
@@ -252,6 +256,35 @@ def evaluate(
     return accuracy, predictions
 
 
+def checkpoint_steps(spec: str, *, steps_per_epoch: int, total_steps: int) -> list[int]:
+    """The steps a ``--checkpoints`` list names, in order, none after ``total_steps``.
+
+    ``spec`` is comma-separated: a step number (``0`` = the random weights before training),
+    ``eN`` (the end of epoch N), ``eA-B`` (the end of each epoch A to B) or ``epochs`` (the
+    end of every epoch). ValueError for anything else.
+    """
+    epochs = -(-total_steps // steps_per_epoch)
+    steps: set[int] = set()
+    for raw in spec.split(","):
+        item = raw.strip().lower()
+        if item == "epochs":
+            first, last = 1, epochs
+        elif item.startswith("e") and item[1:].replace("-", "", 1).isdigit():
+            first, _, last = item[1:].partition("-")
+            first, last = int(first), int(last or first)
+        elif item.isdigit():
+            steps.add(min(int(item), total_steps))
+            continue
+        else:
+            raise ValueError(
+                f"--checkpoints: {raw.strip()!r} is not a step number, eN, eA-B or 'epochs'"
+            )
+        if not 1 <= first <= last:
+            raise ValueError(f"--checkpoints: {raw.strip()!r} names no epoch (epochs count from 1)")
+        steps.update(min(epoch * steps_per_epoch, total_steps) for epoch in range(first, last + 1))
+    return sorted(steps)
+
+
 TOP_K = 9  # favourite test pictures stored per channel: the page shows nine
 
 
@@ -288,7 +321,22 @@ def _parser() -> argparse.ArgumentParser:
         help="do not train: search the test set with the weights already in --out and store "
         "each channel's favourite pictures beside them (<dataset>-cnn-top-patches.json)",
     )
+    parser.add_argument(
+        "--checkpoints",
+        default=None,
+        help="also save the weights at these moments, e.g. 0,10,30,100,300,1000,epochs "
+        "(step numbers, eN = end of epoch N, eA-B, epochs = every epoch's end) as "
+        "<dataset>-cnn-step-NNNNN.safetensors, listed with their test accuracy in "
+        "<dataset>-cnn-checkpoints.json; saving them does not change training",
+    )
     return parser
+
+
+@torch.inference_mode()
+def _checkpoint_accuracy(path: Path, test_images: np.ndarray, test_labels: np.ndarray) -> float:
+    model = CNN(LESSON_CNN)
+    model.load_state_dict(load_file(path), strict=True)
+    return evaluate(model, test_images, test_labels)[0]
 
 
 def _store_top_patches(
@@ -357,7 +405,36 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
 
-    history = train(model, images, labels, config, progress=report, max_steps=args.max_steps)
+    steps_per_epoch = -(-len(images) // config.batch_size)
+    total_steps = config.epochs * steps_per_epoch
+    if args.max_steps is not None:
+        total_steps = max(1, min(total_steps, args.max_steps))
+    try:
+        saved = (
+            []
+            if args.checkpoints is None
+            else checkpoint_steps(
+                args.checkpoints, steps_per_epoch=steps_per_epoch, total_steps=total_steps
+            )
+        )
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    checkpoints: dict[int, Path] = {}  # step -> file; the last step is the weights file
+
+    def keep(step: int) -> None:
+        # Reads the weights only: no random numbers, no batches, so training is unchanged.
+        if step in saved and step < total_steps:
+            checkpoints[step] = save_checkpoint(model, args.dataset, step, out_dir=args.out)
+
+    def report_and_keep(p: TrainProgress) -> None:
+        keep(p.step)
+        report(p)
+
+    keep(0)
+    history = train(
+        model, images, labels, config, progress=report_and_keep, max_steps=args.max_steps
+    )
     accuracy, _ = evaluate(model, test_images, test_labels)
     print(f"test accuracy {accuracy:.4f} after {history.steps} steps in {history.seconds:.0f}s")
     card = save_model(
@@ -377,7 +454,56 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"wrote {args.out} ({card['weights_file']}, sha256 {card['sha256']})")
     _store_top_patches(model.eval(), args.dataset, test_images, args, argv)
+    if saved:
+        test = (test_images, test_labels)
+        _store_checkpoints(checkpoints, card, accuracy, steps_per_epoch, test, args, argv)
     return 0
+
+
+def _store_checkpoints(
+    checkpoints: dict[int, Path],
+    card: dict,
+    accuracy: float,
+    steps_per_epoch: int,
+    test: tuple[np.ndarray, np.ndarray],
+    args: argparse.Namespace,
+    argv: list[str],
+) -> None:
+    """Score each checkpoint on the test set and list them all in the checkpoints card."""
+    _, weights_path = model_paths(args.dataset, args.out)
+    entries = [
+        {
+            "step": step,
+            "epoch": round(step / steps_per_epoch, 3),
+            "file": path.name,
+            "test_accuracy": round(_checkpoint_accuracy(path, *test), 4),
+        }
+        for step, path in sorted(checkpoints.items())
+    ]
+    entries.append(
+        {
+            "step": card["steps"],
+            "epoch": round(card["steps"] / steps_per_epoch, 3),
+            "file": weights_path.name,  # the trained network itself: no second copy
+            "test_accuracy": round(accuracy, 4),
+        }
+    )
+    path = save_checkpoints_card(
+        args.dataset,
+        entries,
+        out_dir=args.out,
+        command=shlex.join(["python", "-m", "cnnviz.train", *argv]),
+        steps_per_epoch=steps_per_epoch,
+        test_images=len(test[0]),
+    )
+    for entry in entries:
+        print(
+            f"checkpoint step {entry['step']} (epoch {entry['epoch']:g}): test accuracy "
+            f"{entry['test_accuracy']:.4f}"
+        )
+    print("If the checkpoints ship, record their sha256 in cnnviz.weights.SHIPPED_SHA256:")
+    for name in [*(p.name for _, p in sorted(checkpoints.items())), path.name]:
+        print(f'    "{name}": "{file_sha256(path.with_name(name))}",')
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
+from torch import nn
 
 from cnnviz.explain import Favourites
 from cnnviz.messages import without_paths
@@ -326,3 +327,156 @@ def _check_favourites(layers: dict, config: CNNConfig, count: int) -> dict[str, 
             raise ValueError(f"{layer} is not in order, strongest first")
         found[layer] = f
     return found
+
+
+# --- checkpoints: the same network at moments of its training, for rewinding it ---------------
+
+CHECKPOINTS_ARG = "0,10,30,100,300,1000,e1-10,e12,e14,e16,e18,e20"  # what the shipped run saved
+
+
+def checkpoints_command(name: str) -> str:
+    """The command that made model ``name``'s checkpoints: its training command, saving them."""
+    return f"{TRAIN_COMMANDS[name]} --checkpoints {CHECKPOINTS_ARG}"
+
+
+def checkpoints_card_path(
+    name: ModelName, assets_dir: str | os.PathLike[str] | None = None
+) -> Path:
+    """``<name>-cnn-checkpoints.json``: the step, epoch, file, sha256 and test accuracy of each."""
+    card_path, _ = model_paths(name, assets_dir)
+    return card_path.with_name(f"{name}-cnn-checkpoints.json")
+
+
+def checkpoint_path(
+    name: ModelName, step: int, assets_dir: str | os.PathLike[str] | None = None
+) -> Path:
+    """``<name>-cnn-step-00300.safetensors``: the weights after ``step`` optimisation steps."""
+    card_path, _ = model_paths(name, assets_dir)
+    return card_path.with_name(f"{name}-cnn-step-{step:05d}.safetensors")
+
+
+def save_checkpoint(
+    model: nn.Module, name: ModelName, step: int, *, out_dir: str | os.PathLike[str]
+) -> Path:
+    """Write ``model``'s tensors as checkpoint ``step``; reads the model, never changes it."""
+    path = checkpoint_path(name, step, out_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tensors = {
+        key: value.detach().contiguous().clone() for key, value in model.state_dict().items()
+    }
+    save_file(tensors, path)
+    return path
+
+
+def save_checkpoints_card(
+    name: ModelName,
+    checkpoints: list[dict[str, Any]],
+    *,
+    out_dir: str | os.PathLike[str],
+    command: str,
+    steps_per_epoch: int,
+    test_images: int,
+) -> Path:
+    """Write ``<name>-cnn-checkpoints.json`` listing ``checkpoints`` (step, epoch, file,
+    test_accuracy; the sha256 of each file is added here), first step first."""
+    folder = Path(out_dir)
+    entries = [
+        {**entry, "sha256": file_sha256(folder / entry["file"])}
+        for entry in sorted(checkpoints, key=lambda entry: entry["step"])
+    ]
+    card = {
+        "dataset": name,
+        "command": command,
+        "steps_per_epoch": steps_per_epoch,
+        "test_images": test_images,
+        "checkpoints": entries,
+    }
+    path = checkpoints_card_path(name, out_dir)
+    path.write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
+    return path
+
+
+def _checkpoint_fail(name: str, problem: str) -> WeightsError:
+    return WeightsError(
+        f"{problem} The training steps of the {name} network cannot be rewound until the file "
+        f"is restored (git checkout assets/) or regenerated with: {checkpoints_command(name)}"
+    )
+
+
+def read_checkpoints(
+    name: ModelName,
+    *,
+    assets_dir: str | os.PathLike[str] | None = None,
+    trusted: Mapping[str, str] | None = SHIPPED_SHA256,
+) -> list[dict[str, Any]]:
+    """The checkpoints of model ``name``, first step first: dicts with ``step`` (int),
+    ``epoch`` (float, passes over the training set so far), ``file``, ``sha256`` and
+    ``test_accuracy`` (in [0, 1], measured on the whole test set when they were made).
+    Raises ``WeightsError`` when the card is missing, damaged or not the shipped one."""
+    path = checkpoints_card_path(name, assets_dir)
+    fail = lambda problem: _checkpoint_fail(name, problem)  # noqa: E731
+    try:
+        card = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise fail(f"The checkpoints card {path.name} is missing.") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        problem = f"The checkpoints card {path.name} is not readable JSON "
+        raise fail(problem + f"({without_paths(str(error))}).") from None
+    check_anchored([path], trusted, fail)
+    try:
+        if card["dataset"] != name:
+            raise ValueError(f"it is the card of {card['dataset']!r}")
+        entries = [
+            {
+                "step": int(entry["step"]),
+                "epoch": float(entry["epoch"]),
+                "file": Path(str(entry["file"])).name,  # a name in the folder, never a path
+                "sha256": str(entry["sha256"]),
+                "test_accuracy": float(entry["test_accuracy"]),
+            }
+            for entry in card["checkpoints"]
+        ]
+    except (KeyError, TypeError, ValueError) as error:
+        problem = f"The checkpoints card {path.name} does not list step, epoch, file, sha256 "
+        raise fail(problem + f"and test accuracy ({without_paths(str(error))}).") from None
+    steps = [entry["step"] for entry in entries]
+    if not entries or steps != sorted(set(steps)) or steps[0] < 0:
+        raise fail(f"The checkpoints card {path.name} lists no steps, or not in order.")
+    if not all(0 <= entry["test_accuracy"] <= 1 for entry in entries):
+        raise fail(f"The checkpoints card {path.name} has an accuracy outside 0 to 100 %.")
+    return entries
+
+
+def load_checkpoint(
+    name: ModelName,
+    step: int,
+    *,
+    assets_dir: str | os.PathLike[str] | None = None,
+    trusted: Mapping[str, str] | None = SHIPPED_SHA256,
+) -> CNN:
+    """Model ``name`` as it was after ``step`` training steps (one listed by
+    :func:`read_checkpoints`), checked against the checkpoints card and ``trusted``; in
+    ``eval()`` mode and frozen. Raises ``WeightsError`` saying what is wrong."""
+    entries = {
+        entry["step"]: entry
+        for entry in read_checkpoints(name, assets_dir=assets_dir, trusted=trusted)
+    }
+    fail = lambda problem: _checkpoint_fail(name, problem)  # noqa: E731
+    if step not in entries:
+        raise fail(f"No checkpoint of step {step} is listed; the steps are {sorted(entries)}.")
+    entry = entries[step]
+    card_path, _ = model_paths(name, assets_dir)
+    path = card_path.with_name(entry["file"])
+    if not path.is_file():
+        raise fail(f"The checkpoint file {path.name} is missing.")
+    if file_sha256(path) != entry["sha256"]:
+        raise fail(f"The checkpoint file {path.name} is damaged or was replaced.")
+    check_anchored([path], trusted, fail)
+    try:
+        architecture = read_card(name, assets_dir=assets_dir)["architecture"]
+        model = CNN(CNNConfig(**architecture))
+        model.load_state_dict(load_file(path), strict=True)
+    except (TypeError, ValueError, RuntimeError, SafetensorError) as error:
+        problem = f"The checkpoint file {path.name} does not fit the network: "
+        raise fail(problem + f"{without_paths(str(error))}.") from error
+    return model.eval().requires_grad_(False)

@@ -13,8 +13,24 @@ import torch
 
 from cnnviz.data import dataset_available, load_dataset
 from cnnviz.model import CNN, CNNConfig
-from cnnviz.train import History, TrainConfig, TrainProgress, augment, evaluate, main, train
-from cnnviz.weights import file_sha256, load_model, load_top_patches, top_patches_path
+from cnnviz.train import (
+    History,
+    TrainConfig,
+    TrainProgress,
+    augment,
+    checkpoint_steps,
+    evaluate,
+    main,
+    train,
+)
+from cnnviz.weights import (
+    file_sha256,
+    load_checkpoint,
+    load_model,
+    load_top_patches,
+    read_checkpoints,
+    top_patches_path,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 TINY = CNNConfig(channels=(4,), dense=16, dropout=0.0)
@@ -190,4 +206,62 @@ def test_command_line_without_data_explains_and_fails(tmp_path, capsys):
     status = main(["--dataset", "mnist", "--data-dir", str(tmp_path), "--out", str(tmp_path)])
     assert status == 2
     assert "CNNVIZ_DATA_DIR" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
+
+
+def test_checkpoint_steps_reads_steps_epochs_and_ranges():
+    """``--checkpoints``: step numbers, eN, eA-B and 'epochs', in order, none past the end."""
+    spec = "0,10,e1,e3-4,99999"
+    assert checkpoint_steps(spec, steps_per_epoch=469, total_steps=4 * 469) == [
+        0,
+        10,
+        469,
+        1407,
+        1876,
+    ]
+    assert checkpoint_steps("epochs", steps_per_epoch=10, total_steps=25) == [10, 20, 25]
+    for bad in ("e0", "ten", "e2-1", "-5", ""):
+        with pytest.raises(ValueError, match="--checkpoints"):
+            checkpoint_steps(bad, steps_per_epoch=10, total_steps=30)
+
+
+@pytest.mark.data
+def test_checkpoints_leave_training_unchanged(data_dir, tmp_path, capsys):
+    """Saving checkpoints takes no random numbers and no batches: the final weights are the
+    same bytes as without them; each checkpoint loads, is checked, and scores what its card says."""
+    if not dataset_available("fashion-mnist", root=data_dir):
+        pytest.skip(f"fashion-mnist not found in {data_dir}")
+    args = ["--dataset", "fashion-mnist", "--epochs", "1", "--shift", "1", "--hflip"]
+    args += ["--max-steps", "12", "--threads", "1", "--data-dir", str(data_dir)]
+    threads = torch.get_num_threads()
+    try:
+        assert main([*args, "--out", str(tmp_path / "plain")]) == 0
+        spec = ["--checkpoints", "0,5,e1"]
+        assert main([*args, *spec, "--out", str(tmp_path / "saved")]) == 0
+    finally:
+        torch.set_num_threads(threads)
+    name = "fashion-mnist-cnn.safetensors"
+    assert file_sha256(tmp_path / "saved" / name) == file_sha256(tmp_path / "plain" / name)
+    entries = read_checkpoints("fashion-mnist", assets_dir=tmp_path / "saved", trusted=None)
+    assert [e["step"] for e in entries] == [0, 5, 12]  # e1 is cut at the 12th, last step
+    assert entries[-1]["file"] == name  # the trained network is not stored twice
+    test_images, test_labels = load_dataset("fashion-mnist", "test", root=data_dir)
+    for entry in entries:
+        model = load_checkpoint(
+            "fashion-mnist", entry["step"], assets_dir=tmp_path / "saved", trusted=None
+        )
+        accuracy, _ = evaluate(model, test_images, test_labels)
+        assert round(accuracy, 4) == entry["test_accuracy"]
+    assert 0.05 < entries[0]["test_accuracy"] < 0.2  # random weights: about 1 in 10
+    out = capsys.readouterr().out
+    assert '"fashion-mnist-cnn-checkpoints.json": "' in out  # the anchor lines
+
+
+def test_bad_checkpoints_option_explains_and_fails(data_dir, tmp_path, capsys):
+    """An unreadable ``--checkpoints`` list exits with status 2 before training, saying why."""
+    if not dataset_available("mnist", root=data_dir):
+        pytest.skip(f"mnist not found in {data_dir}")
+    args = ["--dataset", "mnist", "--max-steps", "2", "--data-dir", str(data_dir)]
+    assert main([*args, "--checkpoints", "0,soon", "--out", str(tmp_path)]) == 2
+    assert "'soon' is not a step number" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())

@@ -14,7 +14,7 @@ from safetensors.torch import save_file
 
 from cnnviz.data import dataset_available, load_dataset
 from cnnviz.explain import channel_peaks, favourites
-from cnnviz.model import LESSON_CNN, count_parameters
+from cnnviz.model import CNN, LESSON_CNN, count_parameters
 from cnnviz.train import evaluate, search_favourites
 from cnnviz.weights import (
     ASSETS_DIR,
@@ -22,12 +22,19 @@ from cnnviz.weights import (
     SHIPPED_SHA256,
     TRAIN_COMMANDS,
     WeightsError,
+    checkpoint_path,
+    checkpoints_card_path,
     file_sha256,
+    load_checkpoint,
     load_model,
     load_top_patches,
     model_paths,
     pixels_sha256,
     read_card,
+    read_checkpoints,
+    save_checkpoint,
+    save_checkpoints_card,
+    save_model,
     save_top_patches,
     top_patches_command,
     top_patches_path,
@@ -283,3 +290,93 @@ def test_the_shipped_files_are_the_anchored_ones(name):
     for path in (*model_paths(name), top_patches_path(name)):
         assert file_sha256(path) == SHIPPED_SHA256[path.name], path.name
         assert f"`{SHIPPED_SHA256[path.name]}`" in readme, path.name
+
+
+# --- checkpoints --------------------------------------------------------------------------
+
+
+def made_checkpoints(folder, steps=(0, 3, 7)) -> dict[int, CNN]:
+    """A small set of checkpoints written the way training writes them: step -> model."""
+    models = {}
+    for step in steps:
+        torch.manual_seed(step)
+        models[step] = CNN(LESSON_CNN, mean=0.3, std=0.35)
+    *early, last = steps
+    for step in early:
+        save_checkpoint(models[step], "fashion-mnist", step, out_dir=folder)
+    save_model(models[last], "fashion-mnist", out_dir=folder, card={"test_accuracy": 0.5})
+    entries = [
+        {"step": step, "epoch": step / 10, "file": checkpoint_path("fashion-mnist", step).name}
+        for step in early
+    ]
+    entries.append({"step": last, "epoch": last / 10, "file": "fashion-mnist-cnn.safetensors"})
+    for entry in entries:
+        entry["test_accuracy"] = 0.1 + entry["step"] / 100
+    save_checkpoints_card(
+        "fashion-mnist",
+        entries,
+        out_dir=folder,
+        command="made here",
+        steps_per_epoch=10,
+        test_images=0,
+    )
+    return models
+
+
+def test_checkpoints_round_trip(tmp_path):
+    """Each checkpoint written loads back with the same tensors, in eval mode and frozen."""
+    models = made_checkpoints(tmp_path)
+    entries = read_checkpoints("fashion-mnist", assets_dir=tmp_path, trusted=None)
+    assert [e["step"] for e in entries] == [0, 3, 7]
+    assert [e["test_accuracy"] for e in entries] == [0.1, 0.13, 0.17]
+    for step, made in models.items():
+        model = load_checkpoint("fashion-mnist", step, assets_dir=tmp_path, trusted=None)
+        assert not model.training and not any(p.requires_grad for p in model.parameters())
+        for key, tensor in made.state_dict().items():
+            assert torch.equal(model.state_dict()[key], tensor), key
+
+
+@pytest.mark.parametrize(
+    ("damage", "words"),
+    [
+        ("delete step 3", "fashion-mnist-cnn-step-00003.safetensors is missing"),
+        ("flip step 3", "fashion-mnist-cnn-step-00003.safetensors is damaged or was replaced"),
+        ("delete card", "fashion-mnist-cnn-checkpoints.json is missing"),
+        ("garble card", "is not readable JSON"),
+        ("unorder card", "not in order"),
+        ("ask step 4", "No checkpoint of step 4"),
+    ],
+)
+def test_damaged_checkpoints_are_refused_with_a_sentence(tmp_path, damage, words):
+    """A missing, damaged or disordered checkpoint gets a WeightsError naming the file and
+    the command that makes it again, never a traceback from safetensors or json."""
+    made_checkpoints(tmp_path)
+    card = checkpoints_card_path("fashion-mnist", tmp_path)
+    step_file = checkpoint_path("fashion-mnist", 3, tmp_path)
+    step = 3
+    if damage == "delete step 3":
+        step_file.unlink()
+    elif damage == "flip step 3":
+        data = bytearray(step_file.read_bytes())
+        data[-1] ^= 1
+        step_file.write_bytes(bytes(data))
+    elif damage == "delete card":
+        card.unlink()
+    elif damage == "garble card":
+        card.write_text("{not json", encoding="utf-8")
+    elif damage == "unorder card":
+        text = json.loads(card.read_text(encoding="utf-8"))
+        text["checkpoints"].reverse()
+        card.write_text(json.dumps(text), encoding="utf-8")
+    else:
+        step = 4
+    with pytest.raises(WeightsError, match=words) as caught:
+        load_checkpoint("fashion-mnist", step, assets_dir=tmp_path, trusted=None)
+    assert "--checkpoints" in str(caught.value) and str(tmp_path) not in str(caught.value)
+
+
+def test_checkpoints_not_anchored_are_refused(tmp_path):
+    """Checkpoints whose checksums this version of the app does not record are refused."""
+    made_checkpoints(tmp_path)
+    with pytest.raises(WeightsError, match="No checksum is recorded"):
+        read_checkpoints("fashion-mnist", assets_dir=tmp_path)
