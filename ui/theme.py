@@ -37,6 +37,8 @@ PROJECTOR_CSS = """
   [data-testid="stMainBlockContainer"] { padding-top: 3.2rem !important; }
   /* Tables drawn on a canvas (the kernel editor, the results): their type grows too. */
   [data-testid="stDataFrame"] { zoom: 1.25; }
+  [data-testid="stElementContainer"]:has(> [data-testid="stFullScreenFrame"]
+    [data-testid="stDataFrame"]) { width: 80% !important; } /* x 1.25: the column's width */
   /* Colour bars and bar charts the server writes as HTML grow with the type. */
   [data-testid="stMarkdownContainer"] img[alt=""] { height: 1.4em !important; }
 </style>

@@ -204,7 +204,8 @@ def test_projector_first_screen_holds_the_pictures_and_the_worked_sum(server, pa
 
 def test_projector_mode_enlarges_marks_grids_and_tables(server, page):
     """Projector mode makes the linked view's type, the gold outline, the number grids and
-    the kernel table larger, and the table's toolbar leaves the Reset button uncovered."""
+    the kernel table larger (the table still inside its column), and the table's toolbar
+    leaves the Reset button uncovered."""
     sizes = {}
     for mode in ("false", "true"):
         page.set_viewport_size({"width": 1600, "height": 1000})
@@ -227,6 +228,9 @@ def test_projector_mode_enlarges_marks_grids_and_tables(server, page):
             bar["y"], reset["y"]
         )
         assert overlap_x <= 0 or overlap_y <= 0, f"the toolbar covers Reset ({mode})"
+        grown = editor.bounding_box()
+        bias = page.get_by_role("spinbutton", name="Bias (added after the sum)").bounding_box()
+        assert grown["x"] + grown["width"] < bias["x"], f"the table spills over ({mode})"
         sizes[mode] = {
             "type": cell.evaluate("e => parseFloat(getComputedStyle(e).fontSize)"),
             "line": root.locator(".lv-window").evaluate(
