@@ -9,11 +9,11 @@ from __future__ import annotations
 import functools
 
 import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")  # no screen on a server
-
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+# Figures are built with matplotlib.figure.Figure, never pyplot: they need no backend (the
+# PNG is drawn by Agg when saved), work in any thread, and a notebook keeps its own backend.
+from matplotlib.figure import Figure
 
 # Colour-blind-safe choices: diverging maps for signed values, sequential for images.
 DIVERGING_MAPS = ("RdBu_r", "PuOr_r", "coolwarm")

@@ -30,6 +30,25 @@ def test_network_api_is_importable_from_the_package_without_eager_torch():
     assert out.stdout.split() == ["False", "True", "False"]
 
 
+def test_no_submodule_imports_streamlit_or_forces_a_matplotlib_backend():
+    """Every cnnviz module, imported in a fresh interpreter, leaves streamlit out and the
+    matplotlib backend as the user had it (a notebook keeps its inline plots)."""
+    code = (
+        "import importlib, pkgutil, sys, matplotlib, cnnviz\n"
+        "before = matplotlib.rcParams._get('backend')\n"
+        "names = [m.name for m in pkgutil.iter_modules(cnnviz.__path__, 'cnnviz.')]\n"
+        "for name in names: importlib.import_module(name)\n"
+        "print(len(names), 'streamlit' in sys.modules, 'matplotlib.pyplot' in sys.modules,\n"
+        "      matplotlib.rcParams._get('backend') == before)"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    count, *flags = out.stdout.split()
+    assert int(count) >= 20 and flags == ["False", "False", "True"]
+
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
