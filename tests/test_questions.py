@@ -202,3 +202,218 @@ def test_conv_parameters_question_matches_torch():
     expected = sum(p.numel() for p in torch.nn.Conv2d(1, 32, 3).parameters())
     assert question.answer == f"{expected:,}"
     assert question.answer in question.choices
+
+
+# --- questions with drawn numbers: parse what the student reads, recompute with torch --------
+
+import re  # noqa: E402
+
+from cnnviz import KERNELS  # noqa: E402
+from cnnviz.questions import (  # noqa: E402
+    draw_conv_shape,
+    draw_conv_value,
+    draw_flatten,
+    draw_layer_shape,
+    draw_parameters,
+    draw_pool_map,
+    draw_pool_shape,
+    draw_pool_window,
+    draw_which_kernel,
+)
+
+DRAWN = [
+    draw_conv_shape,
+    draw_conv_value,
+    draw_which_kernel,
+    draw_pool_shape,
+    draw_pool_window,
+    draw_pool_map,
+    draw_layer_shape,
+    draw_flatten,
+    draw_parameters,
+]
+SEEDS = st.integers(0, 2**32 - 1)
+
+
+def blocks(prompt: str) -> list[dict[str, np.ndarray]]:
+    """Each fenced block of a prompt as ``{title: grid}``, reading the titles' columns."""
+    found = []
+    for block in re.findall(r"```\n(.*?)\n```", prompt, re.S):
+        header, *rows = block.split("\n")
+        starts = [m.start() for m in re.finditer(r"(?:^|(?<=  ))\S", header)]
+        titles = [header[a:b].strip() for a, b in zip(starts, [*starts[1:], None], strict=True)]
+        grids = {t: [] for t in titles}
+        for row in rows:
+            for title, a, b in zip(titles, starts, [*starts[1:], None], strict=True):
+                cells = row[a:b].split()
+                if cells:
+                    grids[title].append([float(c) for c in cells])
+        found.append({t: np.array(g) for t, g in grids.items()})
+    return found
+
+
+def numbers(pattern: str, text: str) -> tuple[int, ...]:
+    found = re.search(pattern, text)
+    assert found, (pattern, text)
+    return tuple(int(n) for n in found.groups())
+
+
+@pytest.mark.parametrize("build", DRAWN, ids=lambda f: f.__name__)
+@settings(max_examples=60, deadline=None)
+@given(seed=SEEDS)
+def test_every_drawn_question_has_one_right_choice(build, seed):
+    """Any seed gives an answerable question: 3-4 distinct choices, exactly one right, and
+    the worked reason names the answer."""
+    q = build(seed)
+    check_choices(q)
+    assert q.answer in q.why
+    assert q == build(seed)  # the same seed draws the same question
+
+
+@pytest.mark.parametrize("build", DRAWN, ids=lambda f: f.__name__)
+def test_new_seeds_draw_new_numbers(build):
+    """Ten seeds give at least eight different prompts: new numbers, not shuffled choices."""
+    prompts = {build(seed).prompt for seed in range(10)}
+    assert len(prompts) >= 8
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=SEEDS)
+def test_drawn_conv_shape_is_torchs(seed):
+    """The shape asked about is what F.pad + F.conv2d make from the printed numbers."""
+    q = draw_conv_shape(seed)
+    h, w, kh, kw, sh, sw, top, bottom, left, right = numbers(
+        r"\*\*(\d+) × (\d+)\*\* picture .* \*\*(\d+) × (\d+)\*\* kernel, stride \*\*(\d+) × "
+        r"(\d+)\*\*, padding \*\*(\d+), (\d+), (\d+), (\d+)\*\*",
+        q.prompt,
+    )
+    dh, dw = (1, 1)
+    if "dilation" in q.prompt:
+        dh, dw = numbers(r"dilation \*\*(\d+) × (\d+)\*\*", q.prompt)
+    x = F.pad(torch.zeros(1, 1, h, w), (left, right, top, bottom))
+    out = F.conv2d(x, torch.zeros(1, 1, kh, kw), stride=(sh, sw), dilation=(dh, dw))
+    assert q.answer == f"{out.shape[-2]} × {out.shape[-1]}"
+
+
+def test_drawn_shapes_avoid_what_the_page_prints():
+    """A shape the page already shows is never the answer: another one is drawn."""
+    for seed in range(30):
+        first = draw_conv_shape(seed).answer
+        assert draw_conv_shape(seed, avoid={first}).answer != first
+        first = draw_pool_shape(seed).answer
+        assert draw_pool_shape(seed, avoid={first}).answer != first
+        first = draw_layer_shape(seed).answer
+        assert draw_layer_shape(seed, avoid={first}).answer != first
+        first = draw_flatten(seed).answer
+        assert draw_flatten(seed, avoid={first}).answer != first
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=SEEDS)
+def test_drawn_conv_value_is_torchs(seed):
+    """The one value asked for is F.conv2d of the printed pixels and kernel, plus the bias."""
+    q = draw_conv_value(seed)
+    (grids,) = blocks(q.prompt)
+    bias = numbers(r"bias of \*\*(-?\d+)\*\*", q.prompt)[0] if "bias of" in q.prompt else 0
+    pixels = torch.tensor(grids["pixels"], dtype=torch.float64)[None, None]
+    kernel = torch.tensor(grids["kernel"], dtype=torch.float64)[None, None]
+    assert float(q.answer) == F.conv2d(pixels, kernel).item() + bias
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=SEEDS)
+def test_which_kernel_exactly_one_printed_kernel_makes_the_output(seed):
+    """Of the four printed kernels exactly one makes the printed output (torch's conv2d),
+    the answer, and each printed kernel is the preset its title names."""
+    q = draw_which_kernel(seed)
+    data, kernels = blocks(q.prompt)
+    assert set(kernels) == set(q.choices)
+    pixels = torch.tensor(data["pixels"])[None, None]
+    making = []
+    for title, grid in kernels.items():
+        preset = next(k for k in KERNELS.values() if k.title == title)
+        np.testing.assert_array_equal(grid, preset.weights)
+        out = F.conv2d(pixels, torch.tensor(grid)[None, None])[0, 0].numpy()
+        if np.array_equal(out, data["output"]):
+            making.append(title)
+    assert making == [q.answer]
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=SEEDS)
+def test_drawn_pool_shape_is_torchs(seed):
+    """The shape asked about is what F.max_pool2d makes with the printed numbers."""
+    q = draw_pool_shape(seed)
+    h, w, kh, kw, sh, sw, ph, pw = numbers(
+        r"\*\*(\d+) × (\d+)\*\* map .* \*\*(\d+) × (\d+)\*\* window, stride \*\*(\d+) × (\d+)\*\* "
+        r"and padding \*\*(\d+) × (\d+)\*\*",
+        q.prompt,
+    )
+    out = F.max_pool2d(torch.zeros(1, 1, h, w), (kh, kw), stride=(sh, sw), padding=(ph, pw))
+    assert q.answer == f"{out.shape[-2]} × {out.shape[-1]}"
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=SEEDS)
+def test_drawn_window_answer_is_exact(seed):
+    """Max keeps the printed largest; an average is exact in two decimals (no rounding)."""
+    q = draw_pool_window(seed)
+    cells = [float(v) for v in re.findall(r"\d+\.\d\d", q.prompt.split("```")[1])]
+    expected = max(cells) if q.prompt.startswith("Max") else sum(cells) / len(cells)
+    assert float(q.answer) == pytest.approx(expected, abs=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=SEEDS)
+def test_drawn_pool_map_exactly_one_printed_map_is_torchs(seed):
+    """Exactly one of the printed maps A-D is torch's pooling of the printed map: the answer."""
+    q = draw_pool_map(seed)
+    size, stride = numbers(r"\*\*(\d) × \d\*\* window and stride \*\*(\d)\*\*", q.prompt)
+    data, options = blocks(q.prompt)
+    pool = F.max_pool2d if q.prompt.startswith("Max") else F.avg_pool2d
+    expected = pool(torch.tensor(data["map"])[None, None], size, stride=stride)[0, 0].numpy()
+    right = [letter for letter, grid in options.items() if np.allclose(grid, expected)]
+    assert right == [q.answer]
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=SEEDS)
+def test_drawn_layer_shape_is_torchs(seed):
+    """One step of a drawn network: torch's conv2d (or max_pool2d) makes the answer's shape."""
+    q = draw_layer_shape(seed)
+    before = numbers(r"^\*\*(\d+) × (\d+) × (\d+)\*\*", q.prompt)
+    x = torch.zeros(1, *before)
+    if "convolution" in q.prompt:
+        filters, k = numbers(r"\*\*(\d+)\*\* kernels of (\d+) ×", q.prompt)
+        out = torch.nn.Conv2d(before[0], filters, k)(x)
+    else:
+        out = F.max_pool2d(x, 2)
+    assert q.answer == " × ".join(map(str, out.shape[1:]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=SEEDS)
+def test_drawn_flatten_is_the_torch_networks(seed):
+    """The printed two-block network, built in torch, flattens to the answer's length."""
+    q = draw_flatten(seed)
+    (n,) = numbers(r"\*\*1 × (\d+) × \d+\*\*", q.prompt)
+    (c1, k), (c2, _) = (
+        tuple(int(v) for v in m) for m in re.findall(r"\*\*(\d+)\*\* kernels of (\d+) ×", q.prompt)
+    )
+    net = torch.nn.Sequential(
+        torch.nn.Conv2d(1, c1, k), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(c1, c2, k), torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(),
+    )  # fmt: skip
+    assert q.answer == f"{net(torch.zeros(1, 1, n, n)).shape[1]:,}"
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=SEEDS)
+def test_drawn_parameters_are_torchs(seed):
+    """The printed layer, as torch.nn.Conv2d, has the answer's number of parameters."""
+    q = draw_parameters(seed)
+    filters, k, _, channels = numbers(
+        r"\*\*(\d+)\*\* kernels of (\d+) × (\d+), each looking at (\d+)", q.prompt
+    )
+    layer = torch.nn.Conv2d(channels, filters, k)
+    assert q.answer == f"{sum(p.numel() for p in layer.parameters()):,}"
