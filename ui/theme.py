@@ -45,7 +45,7 @@ PROJECTOR_CSS = """
 """
 PROJECTOR = address.Switch(
     "app.projector",
-    "Projector mode (bigger text)",
+    "Projector mode (everything larger)",
     help="For a classroom: larger letters, numbers, pictures and marks everywhere, and each "
     "lesson's pictures on its first screen.",
 )

@@ -123,7 +123,7 @@ def test_projector_mode_makes_text_bigger(server, page):
     wait_until_idle(page)
     paragraph = page.locator("[data-testid='stMarkdownContainer'] p").first
     before = float(paragraph.evaluate("e => parseFloat(getComputedStyle(e).fontSize)"))
-    page.get_by_role("switch", name="Projector mode (bigger text)").click(force=True)
+    page.get_by_role("switch", name="Projector mode (everything larger)").click(force=True)
     page.wait_for_url(re.compile(r"app\.projector=true"))
     wait_until_idle(page)
     after = float(paragraph.evaluate("e => parseFloat(getComputedStyle(e).fontSize)"))
@@ -142,7 +142,7 @@ def test_a_share_link_as_the_first_request_runs_under_the_app(browser):
         wait_until_idle(tab)
         navigation = tab.locator("[data-testid='stSidebarNav']").inner_text()
         assert "Home" in navigation and "app" not in navigation.split()
-        assert tab.get_by_role("switch", name="Projector mode (bigger text)").is_checked()
+        assert tab.get_by_role("switch", name="Projector mode (everything larger)").is_checked()
         tab.close()
     finally:
         stop_server(process)
@@ -247,3 +247,24 @@ def screenshot_folder():
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     return SHOTS
+
+
+def test_inside_a_cnn_shows_the_picture_and_its_answer_beside_the_controls(server, page):
+    """Projector mode at 1600 x 1000: the network's input and its prediction sit to the
+    right of the network and picture choices, on the first screen."""
+    from cnnviz.data import dataset_available
+
+    if not dataset_available("fashion-mnist"):
+        pytest.skip("needs the Fashion-MNIST test set (CNNVIZ_DATA_DIR, see README)")
+    page.set_viewport_size({"width": 1600, "height": 1000})
+    page.goto(f"{server}/inside_cnn?app.projector=true")
+    wait_until_idle(page)
+    page.evaluate("() => window.scrollTo(0, 0)")
+    choice = page.get_by_text("Which trained network?").bounding_box()
+    picture = page.locator("[class*='st-key-sharp-inside-input'] img").first.bounding_box()
+    answer = page.get_by_text(re.compile(r"Prediction: .+ \(\d+\.\d %\)")).first.bounding_box()
+    assert picture["x"] > choice["x"] + choice["width"] and answer["x"] > picture["x"]
+    assert picture["width"] >= 250
+    for box in (picture, answer):
+        assert box["y"] + box["height"] <= 1000, box
+    page.screenshot(path=str(screenshot_folder() / "first-screen-inside-projector.png"))

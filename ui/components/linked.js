@@ -228,6 +228,7 @@ class Stepper {
         if (this.timer) this.start();
       };
       this.speed.oninput();
+      this.speed.addEventListener("input", () => (this.speedChosen = true)); // a person's
       speedLabel.append(this.speed, this.speedText);
       const scrubLabel = el("label", "lv-label lv-grow", "Position ");
       this.scrub = el("input");
@@ -253,8 +254,21 @@ class Stepper {
       // would take hours, so Play jumps a window at a time unless the teacher asks.
       const few = rows * cols <= 400 || (hop[0] === 1 && hop[1] === 1);
       if (!this.jumpChosen) this.jump.value = few ? "pixel" : "window";
-      this.jump.onchange = () => (this.jumpChosen = true);
+      this.jump.onchange = () => {
+        this.jumpChosen = true;
+        this.pace();
+      };
+      this.pace();
     }
+  }
+
+  // Unless the teacher set a speed: one row of positions in about four seconds (4 to 30
+  // steps a second), so a large map is crossed row by row at a pace the eye can follow.
+  pace() {
+    if (this.speedChosen) return;
+    const across = this.jump.value === "window" ? Math.ceil((this.cols - 1) / this.hop[1]) + 1 : this.cols;
+    this.speed.value = String(Math.min(30, Math.max(4, Math.round(across / 4))));
+    this.speedText.textContent = `${this.speed.value}/s`;
   }
 
   index([r, c]) {
