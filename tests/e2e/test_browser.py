@@ -199,6 +199,14 @@ def test_projector_first_screen_holds_the_pictures_and_the_worked_sum(server, pa
         assert box["x"] >= where["sidebar"]["width"]
     assert first["y"] == pytest.approx(second["y"], abs=2), "input and output side by side"
     assert where["sum"]["y"] + where["sum"]["height"] <= 1000, where["sum"]
+    if path == "convolution":  # the padding choices wrap in the narrow column, none cut off
+        custom = page.locator("[data-testid='stButtonGroup'] button", has_text="Custom").first
+        inside = custom.evaluate(
+            """b => { const r = b.getBoundingClientRect();
+                const c = b.closest('[data-testid="stColumn"]').getBoundingClientRect();
+                return r.width > 0 && r.left >= c.left && r.right <= c.right + 0.5; }"""
+        )
+        assert inside, "the Custom padding choice is cut off"
     page.screenshot(path=str(screenshot_folder() / f"first-screen-{path}-projector.png"))
 
 
