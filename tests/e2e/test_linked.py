@@ -408,3 +408,15 @@ def test_keys_switch_the_layer_on_inside_a_cnn(server, page):
         "aria-pressed", "true"
     )
     assert_clean(page)
+
+
+def test_a_one_pixel_window_is_written_in_the_singular(server, page, tmp_path):
+    """A 1 x 1 kernel has one product and a 1 x 1 pooling window one number: the sentences
+    say so, never "the 1 products" or "the largest of the 1 numbers"."""
+    root = open_linked(page, server, tmp_path, "?conv.kernel=2")
+    expect(root.locator(".lv-sum")).to_contain_text("The only product = ")
+    assert "1 products" not in root.inner_text()
+    query = "?pool.kh=1&pool.kw=1&pool.sh=1&pool.sw=1"
+    pooled = open_linked(page, server, tmp_path, query, page="pooling")
+    expect(pooled.locator(".lv-sum")).to_contain_text("The window's only number is ")
+    assert "1 numbers" not in pooled.inner_text()

@@ -605,7 +605,8 @@ class ConvView {
     });
     const n = kh * kw * result.lines.length;
     const [t, , l] = d.pad;
-    let text = `Sum of the ${n} products = ${fixed(result.total)}; plus bias ${short(d.bias)} = ${fixed(result.value)}`;
+    const products = n === 1 ? "The only product" : `Sum of the ${n} products`;
+    let text = `${products} = ${fixed(result.total)}; plus bias ${short(d.bias)} = ${fixed(result.value)}`;
     if (d.relu) text += `; after ReLU ${fixed(result.final)}`;
     this.sum.textContent = `${text}. This is output pixel (row ${r}, column ${c}).`;
     this.root.dataset.sum = String(result.total);
@@ -718,7 +719,7 @@ class PoolView {
       "; " +
       spanWords(left, left + kw - 1, w, ["column", "columns"], ["on the left", "on the right"]);
     this.sum.textContent = isMax
-      ? `The largest of the ${cells.length} numbers is ${fixed(result)} (outlined): ` +
+      ? `${cells.length === 1 ? "The window's only number" : `The largest of the ${cells.length} numbers`} is ${fixed(result)} (outlined): ` +
         `pooled cell (row ${r}, column ${c}) keeps it. Padding never wins.`
       : `${meanWords(cells, sum)} = ${fixed(result)}: pooled cell (row ${r}, column ${c}). ` +
         "Padding counts as 0.";
