@@ -10,7 +10,7 @@ from cnnviz import KERNELS, correlate2d_loop, flip_kernel
 from cnnviz.codegen import conv_code
 from cnnviz.kernels import weights_problem
 from cnnviz.plotting import DIVERGING_MAPS
-from cnnviz.questions import conv_shape_question
+from cnnviz.questions import draw_conv_shape, draw_conv_value, draw_which_kernel
 from ui import address, cache, conv, kernel_editor, linked, picker, quiz, views
 from ui.boot import run_under_app
 from ui.kernel_editor import kernel_choice, kernel_matrix
@@ -60,23 +60,22 @@ kernel = matrix if summed else matrix[0]
 kernel = flip_kernel(kernel).copy() if settings.flip else kernel
 height, width = image.shape[-2:]
 
-st.subheader("3. Predict, then check: the output size")
-try:
-    question = conv_shape_question(
-        height,
-        width,
-        kernel.shape[-2:],
-        settings.stride,
-        settings.padding,
-        settings.dilation,
-        seed=quiz.seed("conv"),
-    )
-except ValueError:
-    question = None  # no output at all: the formula below explains why
-if question is not None:
-    with st.container(border=True):
-        quiz.ask("conv", question)
+st.subheader("3. The output size")
 out_shape = conv.formula(height, width, *kernel.shape[-2:], settings)
+top, bottom, left, right = settings.padding
+shown = {(height, width), (height + top + bottom, width + left + right), out_shape} - {None}
+avoid = {f"{h} × {w}" for h, w in shown}  # a question never asks what the page prints
+quiz.lesson(
+    "conv",
+    {
+        "size": ("An output size", partial(draw_conv_shape, avoid=avoid)),
+        "value": ("One pixel by hand", draw_conv_value),
+        "kernel": ("Which kernel?", draw_which_kernel),
+    },
+    "**Predict, then check.** These questions use other numbers than your settings, so the "
+    "page cannot give the answer away: work each one out before you look. **New question** "
+    "draws new numbers.",
+)
 if out_shape is None:
     linked_view.warning(
         "No output with these settings: section 3 below says why.", icon=":material/lightbulb:"

@@ -1,9 +1,11 @@
 """Inside a CNN: a trained network's every layer, its kernels, one map up close, and its answer."""
 
+from functools import partial
+
 import streamlit as st
 
 from cnnviz.model import layer_shapes
-from cnnviz.questions import layer_shape_question
+from cnnviz.questions import draw_flatten, draw_layer_shape, draw_parameters
 from ui import address, inside, quiz
 from ui.boot import run_under_app
 from ui.lessons import next_step
@@ -16,7 +18,8 @@ st.markdown(
     "[convolution](/glossary#convolution) layer slides many learned "
     "[kernels](/glossary#kernel-filter) over its input and makes one "
     "[feature map](/glossary#feature-map) per kernel; [ReLU](/glossary#relu) keeps the "
-    "positive numbers and [max pooling](/glossary#max-pooling) halves the size. Then "
+    "positive numbers and [max pooling](/glossary#max-pooling) halves each side (a quarter "
+    "of the numbers remain). Then "
     "[flatten](/glossary#flatten) lays the maps in one row and "
     "[dense layers](/glossary#dense-layer-fully-connected) turn them into one score per class. "
     "Give the network a picture and follow it through."
@@ -48,16 +51,20 @@ st.markdown(
     "convolution combines all the maps into new ones."
 )
 inside.show_layers(chosen, picture, result)
-with st.container(border=True):
-    st.markdown("**Predict, then check:** work out one layer's shape before you look it up.")
-    quiz.ask(
-        "inside",
-        layer_shape_question(
-            layer_shapes(chosen.model.config),
-            kernel_size=chosen.model.config.kernel_size,
-            seed=quiz.seed("inside"),
-        ),
-    )
+shapes = layer_shapes(chosen.model.config)
+avoid = {" × ".join(map(str, shape)) for _, shape in shapes}  # never what the page prints
+avoid.add(f"{dict(shapes)['flatten'][0]:,}")
+quiz.lesson(
+    "inside",
+    {
+        "layer": ("One layer's shape", partial(draw_layer_shape, avoid=avoid)),
+        "flatten": ("Flatten", partial(draw_flatten, avoid=avoid)),
+        "weights": ("Weights to learn", draw_parameters),
+    },
+    "**Predict, then check.** These questions are about other networks than this one (its "
+    "shapes are printed above): work each one out before you look. **New question** draws "
+    "another network.",
+)
 
 st.subheader("4. The kernels the network learned")
 st.markdown(

@@ -427,6 +427,13 @@ def show_prediction(chosen: Chosen, picture: Picture, result: Run) -> None:
                 f"The test set's label is **{classes[picture.truth]}** (✓ below): the network "
                 f"is **{verdict}**."
             )
+        else:  # an upload or a drawing may be anything: a face still gets one of the names
+            kinds = "kinds of clothing" if chosen.dataset == "fashion-mnist" else "digits"
+            st.markdown(
+                f"This network knows only these {len(classes)} {kinds} and must pick one of "
+                "them: for a picture of something else (a face, an animal) the answer is still "
+                "one of these names, and its percentage says nothing about how right it is."
+            )
         names = [f"{c} ✓" if i == picture.truth else c for i, c in enumerate(classes)]
         bars = bars_html(100 * result.probabilities, names, best=best, unit="%")
         st.markdown(bars, unsafe_allow_html=True)

@@ -4,6 +4,7 @@ pooling, the convolution -> ReLU -> pooling pipeline, the shift test and the que
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import streamlit as st
@@ -13,7 +14,7 @@ from cnnviz.charts import line_chart_svg
 from cnnviz.images import to_grayscale
 from cnnviz.invariance import DIRECTIONS, ShiftEffect, shift_effects
 from cnnviz.plotting import colorize, image_to_rgb
-from cnnviz.questions import Question, pool_formula, pool_shape_question, winner_question
+from cnnviz.questions import draw_pool_map, draw_pool_shape, draw_pool_window, pool_formula
 from cnnviz.shapes import leftover, output_size
 from ui import address, cache, linked, quiz, theme, views
 
@@ -61,14 +62,7 @@ SHIFT = address.Whole("pool.shift", "Shift the picture by (pixels)", 1, MAX_SHIF
 DIRECTION = address.Choice(
     "pool.direction", "Direction", tuple(DIRECTIONS), next(iter(DIRECTIONS)), ARROWS.get
 )
-QUIZ = address.Choice(
-    "pool.quiz",
-    "Ask about",
-    ("shape", "window"),
-    "shape",
-    {"shape": "The output shape", "window": "One window's result"}.get,
-)
-PARAMS = (WHAT, KERNEL, *WINDOW, MODE, SHIFT, DIRECTION, QUIZ)
+PARAMS = (WHAT, KERNEL, *WINDOW, MODE, SHIFT, DIRECTION)
 
 
 @dataclass(frozen=True)
@@ -432,56 +426,20 @@ def shift_test(picked, kernel: str, s: PoolSettings) -> None:
     chart.image(svg, width="stretch")  # SVG: the browser draws it, sharp at any size
 
 
-# --- 8. the question ---------------------------------------------------------------------------
+# --- 9. the questions --------------------------------------------------------------------------
 
 
-def _inside_windows(n: int, k: int, stride: int, pad: int, out_n: int) -> list[int]:
-    """Output indices whose window holds no padding."""
-    return [i for i in range(out_n) if i * stride - pad >= 0 and i * stride - pad + k <= n]
-
-
-def _interesting_window(plane, rows, cols, s: PoolSettings, seed: int) -> tuple[int, int]:
-    """A seeded random window whose numbers are not all equal (a flat one teaches nothing)."""
-    rng = np.random.default_rng(seed)
-    (kh, kw), (sh, sw), (ph, pw) = s.size, s.stride, s.padding
-    for _ in range(30):
-        i, j = int(rng.choice(rows)), int(rng.choice(cols))
-        window = plane[i * sh - ph : i * sh - ph + kh, j * sw - pw : j * sw - pw + kw]
-        if window.max() > window.min():
-            break
-    return i, j
-
-
-def build_question(kind: str, values: np.ndarray, s: PoolSettings, out_shape, seed: int):
-    """A question about these settings: ``(question, a note saying where the window is)``."""
+def question(values: np.ndarray, s: PoolSettings, out_shape) -> None:
+    """Three kinds of question with drawn numbers: never the shapes this page prints."""
     height, width = values.shape[-2:]
-    if kind == "window":
-        (kh, kw), (sh, sw), (ph, pw) = s.size, s.stride, s.padding
-        rows = _inside_windows(height, kh, sh, ph, out_shape[0])
-        cols = _inside_windows(width, kw, sw, pw, out_shape[1])
-        if rows and cols:
-            plane = values if values.ndim == 2 else values[seed % 3]
-            i, j = _interesting_window(plane, rows, cols, s, seed)
-            r0, c0 = i * sh - ph, j * sw - pw
-            where = (
-                f"Window row {i}, column {j} of the pooled map: input rows {r0}–{r0 + kh - 1}, "
-                f"columns {c0}–{c0 + kw - 1}"
-                + ("" if values.ndim == 2 else f", {CHANNELS[seed % 3]} channel")
-                + "."
-            )
-            window = plane[r0 : r0 + kh, c0 : c0 + kw]
-            return winner_question(window, mode=s.mode, seed=seed), where
-    question = pool_shape_question(height, width, s.size, s.stride, s.padding, seed=seed)
-    notes = [] if kind == "shape" else ["No window lies fully inside the map: a shape question."]
-    if values.ndim == 3:
-        notes.append(f"Each of the {values.shape[0]} colour channels is pooled on its own, so the "
-                     "channel count stays: answer for one channel.")  # fmt: skip
-    return question, " ".join(notes)
-
-
-def question(values: np.ndarray, s: PoolSettings, out_shape) -> Question:
-    """Pick a question kind, predict, then see the answer and why."""
-    kind = address.choice(QUIZ, "segmented_control")
-    q, note = build_question(kind or "shape", values, s, out_shape, quiz.seed("pool"))
-    quiz.ask("pool", q, note)
-    return q
+    avoid = {f"{h} × {w}" for h, w in [(height, width), out_shape]}
+    quiz.lesson(
+        "pool",
+        {
+            "shape": ("An output shape", partial(draw_pool_shape, avoid=avoid)),
+            "window": ("One window", draw_pool_window),
+            "map": ("Which map comes out?", draw_pool_map),
+        },
+        "**Predict, then check.** These questions use other numbers than your settings, so "
+        "the page cannot give the answer away. **New question** draws new numbers.",
+    )

@@ -408,17 +408,6 @@ def test_first_layer_kernels_for_the_convolution_page(monkeypatch):
         ui.models.first_layer_kernels("mnist")
 
 
-def test_the_layer_question_is_answerable_from_the_page(entry, with_data):
-    """The shape question's answer is the shape the page prints for that layer."""
-    at = page(entry)
-    prompt = next(m.value for m in at.markdown if "What shape comes out?" in m.value)
-    layer = re.search(r"Then (\w+) applies", prompt).group(1)
-    printed = re.search(rf"{layer} `([0-9 ×]+)`", text_of(at)).group(1)
-    radio = next(r for r in at.radio if r.key.startswith("inside.answer."))
-    radio.set_value(printed).run()
-    assert any(s.value.startswith("Right") for s in at.success)
-
-
 def test_a_picture_that_becomes_blank_gets_a_warning(entry, no_data):
     """A plain grey photo has nothing to crop: the page says the input is empty, no error."""
     at = page(entry)

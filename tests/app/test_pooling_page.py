@@ -174,7 +174,6 @@ def test_colour_channel_choice():
     assert linked_data(at)["input"]["shape"] == [16, 16]
     text = texts(at)
     assert "before `3 × 16 × 16`" in text
-    assert "Each of the 3 colour channels is pooled on its own" in text  # the shape question
 
 
 @pytest.mark.parametrize(("kernel", "conv"), [("sobel_x", (22, 18)), ("box_blur_5", (20, 16))])
@@ -235,59 +234,6 @@ def test_invariance_on_a_photo_favours_pooling():
     pooled = number(r"the pooled map by \*\*([\d.]+)%\*\*", text)
     assert pooled < feature
     assert at.metric[1].label == "Pooled map changed by" and at.metric[1].value == f"{pooled}%"
-
-
-def test_shape_question_right_and_wrong_answers():
-    """Picking the right shape says so; a wrong one names the answer; both explain why."""
-    at = page()
-    radio = next(r for r in at.radio if r.label == "Your prediction")
-    assert "12 × 10" in radio.options and "A **24 × 20** map" in texts(at)
-    assert "Predict first" in texts(at) and "The answer is" not in texts(at)
-    wrong = next(o for o in radio.options if o != "12 × 10")
-    radio.set_value(wrong).run()
-    assert f"Not quite: you chose {wrong}. The answer is **12 × 10**." in texts(at)
-    assert "⌊(24 + 0 + 0 − 2) / 2⌋ + 1" in texts(at)
-    next(r for r in at.radio if r.label == "Your prediction").set_value("12 × 10").run()
-    assert "Right: **12 × 10**." in texts(at)
-
-
-def test_reveal_button_shows_the_answer():
-    """'Reveal the answer' shows the answer and the reason without a guess."""
-    at = page()
-    at.button(key="pool.reveal").click().run()
-    no_errors(at)
-    assert "The answer is **12 × 10**." in texts(at)
-
-
-def test_window_question_answer_is_that_windows_max():
-    """The window question's answer is the largest number of the window it prints."""
-    at = page()
-    at.segmented_control(key="pool.quiz").set_value("window").run()
-    no_errors(at)
-    prompt = next(m.value for m in at.markdown if "Which number comes out?" in m.value)
-    shown = [float(v) for v in re.findall(r"-?\d+\.\d{3}", prompt.split("```")[1])]
-    radio = next(r for r in at.radio if r.label == "Your prediction")
-    answer = f"{max(shown):.3f}"
-    assert answer in radio.options
-    radio.set_value(answer).run()
-    assert f"Right: **{answer}**." in texts(at)
-    rows = re.search(r"input rows (\d+)–(\d+), columns (\d+)–(\d+)", texts(at))
-    r0, r1, c0, c1 = map(int, rows.groups())
-    window = working_pixels(GREY_PNG)[r0 : r1 + 1, c0 : c1 + 1]
-    assert float(answer) == pytest.approx(window.max(), abs=5e-4)
-
-
-def test_new_question_changes_the_question():
-    """'New question' draws a different window (or order) within a few clicks."""
-    at = page(**{"pool.quiz": "window"})
-    seen = set()
-    for _ in range(4):
-        prompt = next(m.value for m in at.markdown if "Which number comes out?" in m.value)
-        radio = next(r for r in at.radio if r.label == "Your prediction")
-        seen.add((prompt, tuple(radio.options)))
-        at.button(key="pool.new_question").click().run()
-        no_errors(at)
-    assert len(seen) > 1
 
 
 @pytest.mark.parametrize(
