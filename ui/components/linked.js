@@ -115,6 +115,7 @@ class NumberTable {
       for (let j = 0; j < cols; j++) this.cells.push(tr.insertCell());
     }
     const small = Math.max(rows, cols) > 7;
+    this.node.classList.toggle("lv-mid", Math.max(rows, cols) > 3 && !small);
     this.node.classList.toggle("lv-small", small);
     this.node.classList.toggle("lv-tiny", Math.max(rows, cols) > 11);
   }
@@ -483,6 +484,10 @@ class ConvView {
       outputPane,
     );
     this.buildChannels(d);
+    // Each row of the worked sum beyond a 3 x 3 kernel's takes room from the pictures in
+    // projector mode, so a 5 x 5 kernel's sum still ends on the first screen.
+    const lines = d.kernel.shape[0] === 1 ? 1 : d.padded.shape[0];
+    this.root.style.setProperty("--lv-extra", String(Math.max(0, lines * kh - 3)));
     this.tables = null;
     this.values = null; // until the new numbers arrive, nothing is explained with old ones
     this.ready = floats(d.padded).then((values) => {
@@ -660,6 +665,7 @@ class PoolView {
     this.mark = this.output.box("lv-pixel");
     this.output.node.classList.add("lv-pick");
     this.stepper.resize(oh, ow, [Math.ceil(d.size[0] / d.stride[0]), Math.ceil(d.size[1] / d.stride[1])]);
+    this.root.style.setProperty("--lv-extra", String(Math.max(0, d.size[0] - 2))); // as conv
     this.stepper.listen(this.output);
     this.row.replaceChildren(
       pane(d.input.title, this.input.node, d.input.caption),
