@@ -324,11 +324,17 @@ def _draw_int(rng: np.random.Generator, options) -> int:
     return int(rng.choice(options))
 
 
+def _whole(grid: np.ndarray) -> bool:
+    return bool(np.array_equal(grid, np.round(grid)))
+
+
 def _block(titled: list[tuple[str, np.ndarray]], decimals: int = 0, gap: int = 5) -> str:
-    """Number grids side by side under their titles, as one fenced code block."""
+    """Number grids side by side under their titles, as one fenced code block; a grid of
+    whole numbers is written without decimals, any other with ``decimals``."""
     columns = []
     for title, grid in titled:
-        cells = [[_number(float(v), decimals) for v in row] for row in np.atleast_2d(grid)]
+        places = 0 if _whole(grid) else decimals
+        cells = [[_number(float(v), places) for v in row] for row in np.atleast_2d(grid)]
         width = max(len(c) for row in cells for c in row)
         lines = ["  ".join(c.rjust(width) for c in row) for row in cells]
         wide = max(len(title), *(len(line) for line in lines))
@@ -534,7 +540,6 @@ def draw_pool_map(seed: int) -> Question:
     rng = np.random.default_rng(seed)
     n, size, stride = [(4, 2, 2), (4, 2, 2), (5, 3, 2), (4, 3, 1), (6, 3, 3)][int(rng.integers(5))]
     mode = "avg" if size == 2 and rng.random() < 0.35 else "max"
-    decimals = 2 if mode == "avg" else 0
     other = "avg" if mode == "max" else "max"
     for _ in range(_TRIES):
         grid = rng.integers(0, 10, (n, n)).astype(np.float32)
@@ -555,6 +560,7 @@ def draw_pool_map(seed: int) -> Question:
         if len(unique) >= 3:
             break
     maps = [("right", answer), *list(unique.items())[:3]]
+    decimals = 0 if _whole(answer) else 2
     order = np.random.default_rng(seed).permutation(len(maps))
     maps = [maps[i] for i in order]
     letter = LETTERS[next(i for i, (name, _) in enumerate(maps) if name == "right")]
@@ -564,7 +570,7 @@ def draw_pool_map(seed: int) -> Question:
         f"{n} × {n} map into a 2 × 2 map. **Which one?**\n\n"
         + _block([("map", grid)])
         + "\n\n"
-        + _block([(LETTERS[i], m) for i, (_, m) in enumerate(maps)], decimals)
+        + _block([(LETTERS[i], m) for i, (_, m) in enumerate(maps)], 2)
     )
     lines = []
     for i in range(2):
@@ -658,8 +664,8 @@ def draw_flatten(seed: int, *, avoid: Collection[str] = ()) -> Question:
         and not name.startswith(("relu", "dense", "output"))
     )  # fmt: skip
     why = (
-        f"Follow the shape: {steps}. Each convolution takes {k} − 1 = {k - 1} from each side, "
-        f"each pooling halves it (rounding down). Flatten lays the {pooled[0]} maps of "
+        f"Follow the shape: {steps}. Each convolution makes a side {k} − 1 = {k - 1} pixels "
+        "shorter, each pooling halves it (rounding down). Flatten lays the {pooled[0]} maps of "
         f"{pooled[1]} × {pooled[2]} in one row: {_volume(pooled)} = **{answer:,}**."
     )
     choices = _shuffled(f"{answer:,}", [f"{w:,}" for w in wrong if w > 0], seed)
