@@ -36,6 +36,10 @@ def shrunk(values: np.ndarray, largest: int | None) -> np.ndarray:
     return images.downscale(values, largest)
 
 
+# An output in 0..1 whose largest value is below this is stretched to full brightness.
+STRETCH_BELOW = 0.5
+
+
 def output_picture(out: np.ndarray, cmap: str, largest: int | None = None) -> OutputPicture:
     """Pick how to show an output: as a picture when it is in 0..1, else signed colours.
 
@@ -45,6 +49,14 @@ def output_picture(out: np.ndarray, cmap: str, largest: int | None = None) -> Ou
     """
     low, high = float(out.min()), float(out.max())
     small = shrunk(out, largest)
+    if low >= 0 and 0 < high < STRETCH_BELOW:  # e.g. Emboss + ReLU: almost black as it is
+        return OutputPicture(
+            image_to_rgb(small / np.float32(high)),
+            f"All values are between 0 and {high:.3g}: too dark to see as they are, so the "
+            f"picture is stretched: black is 0 and {high:.3g} is white. Hover a pixel for "
+            "its exact number.",
+            None,
+        )
     if low >= 0 and high <= 1:
         return OutputPicture(
             image_to_rgb(small),

@@ -305,3 +305,13 @@ def test_exact_pixels_travel_as_bytes_shrunk_ones_as_float32(page):
     shrunk to the working size is not: float32."""
     assert linked_data(page)["padded"]["dtype"] == "u8"
     assert linked_data(open_page(PAGE))["padded"]["dtype"] == "f4"
+
+
+@pytest.mark.parametrize(("top", "words"), [(70, "stretched: black is 0"), (250, "white is 1")])
+def test_a_dark_output_is_stretched_and_the_legend_says_so(upload, top, words):
+    """An output in 0..0.27 (Emboss + ReLU on a photo looks black as it is) is stretched to
+    full brightness and its legend says how; one reaching 0.98 is shown as it is."""
+    dim = (np.linspace(0, top, 120).reshape(12, 10)).astype(np.uint8)
+    at = upload(open_page(PAGE, {"conv.preset": "identity"}), dim)
+    assert not at.exception
+    assert words in json.dumps([e.proto.json for e in at.get("bidi_component")]) + text_of(at)
