@@ -65,3 +65,102 @@ def conv_code(
         lines.append("out = F.relu(out)")
     lines.append("# out: (1, H', W') when the kernel sums channels, else (C, H', W')")
     return "\n".join(lines)
+
+
+def _pad_lines(padding_mode: PaddingMode, sides: tuple[int, int, int, int], fill: str) -> list:
+    """Lines that pad ``x``, a ``(1, H, W, C)`` array, on its four sides (Keras has no layer
+    for reflect/replicate/circular, so those pad with NumPy before Keras sees the picture)."""
+    top, bottom, left, right = sides
+    if not any(sides):
+        return []
+    if padding_mode == "zeros" and fill == "0":
+        return [f"x = layers.ZeroPadding2D((({top}, {bottom}), ({left}, {right})))(x)"]
+    mode = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+    extra = f", constant_values={fill}" if mode[padding_mode] == "constant" else ""
+    return [
+        f"x = np.pad(x, ((0, 0), ({top}, {bottom}), ({left}, {right}), (0, 0)), "
+        f"mode={mode[padding_mode]!r}{extra})  # Keras has no layer for this padding"
+    ]
+
+
+def keras_conv_code(
+    kernel: np.ndarray,
+    *,
+    channels: int,
+    stride=1,
+    padding=0,
+    padding_mode: PaddingMode = "zeros",
+    dilation=1,
+    bias: float = 0.0,
+    relu: bool = False,
+) -> str:
+    """The same layer as :func:`conv_code` in Keras 3, from ``image``, an array ``(H, W, C)``.
+
+    Keras is channels-last and its kernels are ``(kh, kw, in, out)``. Its own padding is only
+    "valid" or "same", so the page's exact amounts are added first; a stride together with a
+    dilation is not allowed in one Keras layer, so that case keeps every stride-th output.
+    """
+    kernel = np.asarray(kernel)
+    summed = kernel.ndim == 3
+    kh, kw = kernel.shape[-2:]
+    (sh, sw), (dh, dw) = pair(stride, "stride"), pair(dilation, "dilation")
+    split = max(sh, sw) > 1 and max(dh, dw) > 1
+    layer_stride = (1, 1) if split else (sh, sw)
+    if summed:
+        layer = f"layers.Conv2D(1, ({kh}, {kw})"
+        weight = "kernel.transpose(1, 2, 0)[:, :, :, None]  # (kh, kw, C, 1)"
+        bias_shape = "(1,)"
+    else:
+        layer = f"layers.DepthwiseConv2D(({kh}, {kw})"
+        weight = "np.repeat(kernel[:, :, None, None], C, axis=2)  # (kh, kw, C, 1)"
+        bias_shape = "(C,)"
+    activation = '"relu"' if relu else "None"
+    lines = [
+        "import numpy as np",
+        "import keras  # with KERAS_BACKEND=torch, jax or tensorflow",
+        "from keras import layers",
+        "",
+        "# image: a float array (H, W, C) with values in [0, 1]: Keras puts channels last",
+        f"C = {channels}",
+        f"kernel = np.array({_matrix(kernel)}, dtype='float32')",
+        "x = image[None].astype('float32')  # (1, H, W, C): a batch of one",
+        *_pad_lines(padding_mode, four_sides(padding), "0"),
+        f"layer = {layer}, strides={layer_stride}, padding='valid', "
+        f"dilation_rate={(dh, dw)}, activation={activation})",
+        "layer.build(x.shape)",
+        f"weight = {weight}",
+        f"layer.set_weights([weight, np.full({bias_shape}, {float(bias)!r}, dtype='float32')])",
+        "out = keras.ops.convert_to_numpy(layer(x))[0]  # (H', W', channels out)",
+    ]
+    if split:
+        lines.append(f"out = out[::{sh}, ::{sw}]  # Keras refuses stride and dilation in one layer")
+    lines.append("# out: (H', W', 1) when the kernel sums channels, else (H', W', C)")
+    return "\n".join(lines)
+
+
+def keras_pool_code(size, *, stride=None, padding=0, mode: str = "max") -> str:
+    """Keras 3 code for :func:`cnnviz.pool2d` on ``image``, an array ``(H, W, C)``.
+
+    Max pooling pads with -inf so padding never wins; average pooling pads with zeros and
+    counts them, as the page does.
+    """
+    if mode not in ("max", "avg"):
+        raise ValueError(f"mode must be 'max' or 'avg', got {mode!r}")
+    size = pair(size, "size")
+    stride = pair(stride if stride is not None else size, "stride")
+    ph, pw = pair(padding, "padding")
+    fill = "-np.inf" if mode == "max" else "0"
+    layer = "MaxPooling2D" if mode == "max" else "AveragePooling2D"
+    return "\n".join(
+        [
+            "import numpy as np",
+            "import keras  # with KERAS_BACKEND=torch, jax or tensorflow",
+            "from keras import layers",
+            "",
+            "# image: a float array (H, W, C): Keras puts channels last",
+            "x = image[None].astype('float32')  # (1, H, W, C): a batch of one",
+            *_pad_lines("zeros", (ph, ph, pw, pw), fill),
+            f"layer = layers.{layer}(pool_size={size}, strides={stride}, padding='valid')",
+            "out = keras.ops.convert_to_numpy(layer(x))[0]  # (H', W', C)",
+        ]
+    )

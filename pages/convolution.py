@@ -7,7 +7,7 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import KERNELS, correlate2d_loop, flip_kernel
-from cnnviz.codegen import conv_code
+from cnnviz.codegen import conv_code, keras_conv_code
 from cnnviz.kernels import weights_problem
 from cnnviz.plotting import DIVERGING_MAPS
 from cnnviz.questions import draw_conv_shape, draw_conv_value, draw_which_kernel
@@ -183,16 +183,15 @@ if flip.open:
     with flip:
         conv.flip_lesson(picked.key, image, kernel, settings)
 
-with st.expander("The same in PyTorch, and downloads"):
-    st.code(
-        conv_code(
-            kernel,
-            channels=image.shape[0] if colour else 1,
-            relu=settings.relu,
-            **settings.options(),
-        ),
-        language="python",
+with st.expander("The same in PyTorch or Keras, and downloads"):
+    layer = {"channels": image.shape[0] if colour else 1, "relu": settings.relu}
+    in_torch, in_keras = st.tabs(["PyTorch", "Keras"])
+    in_torch.code(conv_code(kernel, **layer, **settings.options()), language="python")
+    in_keras.caption(
+        "Keras keeps the colour channels last, (H, W, C), and its kernels as (kh, kw, in, out). "
+        "Its own padding knows only 'valid' and 'same', so the exact padding is added first."
     )
+    in_keras.code(keras_conv_code(kernel, **layer, **settings.options()), language="python")
     d1, d2 = st.columns(2)  # the files are made only when a button is pressed
     d1.download_button(
         "Output as .npy (exact numbers)", partial(cache.npy_of, out), "output.npy", key="conv.npy"
