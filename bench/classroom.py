@@ -1,7 +1,7 @@
 """Class load test: N students use the app at once, on one server or on replicas behind nginx.
 
     python bench/classroom.py [--sessions 50] [--think 1 4] [--replicas N] [--proxy nginx]
-                              [--cold] [--browser] [--url URL]
+                              [--cold] [--browser] [--url URL] [--train SHARE]
 
 Starts `streamlit run app.py` on free loopback ports (one per replica, unless --url is given)
 and walks N students through the classroom script with 1 to 4 s of thinking between steps,
@@ -24,6 +24,15 @@ fifty such addresses, and which replica each student reached (from nginx's acces
 Default: each student is a websocket speaking Streamlit's protocol (ui/visitor.py) and fetching
 the media files a browser would: open the Convolution page, pick a photo, change the kernel
 and the stride, open Pooling and change the window, open Inside a CNN, open the Glossary.
+--train SHARE (protocol mode): after the Glossary that share of the students (0.3: about every
+third) opens Train and presses "Train both networks", a quarter of them with the defaults and
+the others with 5,000, 10,000 or 20,000 images (so the class makes several different races
+and some students share one), then keeps the page open as a browser does (its fragment asks
+for news every second) until its own race's results are shown. It reports, from the press,
+how long until each student sees a race's live curves (their own, or the one running while
+theirs waits), until their own race's curves, and until their results, and how many races
+the class made.
+
 With --browser each student is a Playwright context in Debian's chromium and uploads a real
 photo instead of picking one; the browsers then share the server's cores, so use it with a
 handful of students (CI: 5). Browsers all connect from 127.0.0.1: behind nginx they share one
@@ -318,7 +327,139 @@ async def student(browser, url: str, picture: Path, think, results: Results, n: 
         await context.close()
 
 
-async def protocol_student(url: str, think, results: Results, n: int, source: str | None):
+# --- students who press Train -----------------------------------------------------------------
+
+TRAIN_SUBSETS = (60_000, 5_000, 10_000, 20_000)  # the k-th student who trains picks the k-th
+CURVES = "Recent training batches (smoothed)"  # the caption under a race's live curves
+WATCHING = "Meanwhile, watch the race training now"  # a student whose race waits
+RESULTS = "**Test accuracy:**"  # a finished race's results
+TRAIN_TIMEOUT = 900.0  # seconds a student waits for their results before giving up
+
+
+def trainer_index(n: int, share: float) -> int | None:
+    """Which of the students who train student ``n`` is (0, 1, ...), or None: a ``share`` of
+    the class, spread evenly (0.3: students 3, 6, 9, ... counting from 1)."""
+    before, after = int(n * share), int((n + 1) * share)
+    return before if after > before else None
+
+
+async def run_page(s, *, fragment: str | None = None) -> tuple[float, list[str], str | None]:
+    """One script run, as ``Visitor`` does it, but reading every text a student reads
+    (markdown, alerts, progress bars) and the fragment the page asks to rerun on a timer.
+
+    ``fragment``: rerun only that fragment, as a browser's timer does. Returns the seconds
+    until the run finished, its texts, and the polling fragment's id (None: no polling).
+    """
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    from ui.visitor import FINISHED_EARLY_FOR_RERUN
+
+    message = BackMsg()
+    rerun = message.rerun_script
+    rerun.query_string, rerun.page_name = "", s.page
+    for widget_id, (kind, value) in s.states.items():
+        state = rerun.widget_states.widgets.add()
+        state.id = widget_id
+        if kind == "string_array_value":
+            state.string_array_value.data.extend(value)
+        else:
+            setattr(state, kind, value)
+    rerun.cached_message_hashes.extend(s.messages)
+    if fragment is not None:  # a browser names the page by its hash: a rerun the fragment
+        # asks for (st.rerun) then redraws this page, not the app's first one
+        rerun.fragment_id, rerun.is_auto_rerun = fragment, True
+        rerun.page_script_hash = s.page_hash
+    start = time.perf_counter()
+    await s.socket.send(message.SerializeToString())
+    texts: list[str] = []
+    polling = None
+    while True:
+        data = await s.socket.recv()
+        reply = ForwardMsg()
+        reply.ParseFromString(data)
+        if reply.WhichOneof("type") == "ref_hash":
+            reply.ParseFromString(s.messages[reply.ref_hash])
+        elif reply.metadata.cacheable:
+            s.messages[reply.hash] = data
+        kind = reply.WhichOneof("type")
+        if kind == "auto_rerun":
+            polling = reply.auto_rerun.fragment_id
+        if kind == "navigation":  # st.navigation names the page it ran
+            s.page_hash = reply.navigation.page_script_hash
+        if kind == "delta" and reply.delta.WhichOneof("type") == "new_element":
+            element = reply.delta.new_element
+            inner = getattr(element, element.WhichOneof("type"))
+            for name in ("body", "text"):  # markdown and alerts; progress bars
+                if isinstance(getattr(inner, name, None), str):
+                    texts.append(getattr(inner, name))
+            if element.WhichOneof("type") == "exception":
+                s.exceptions += 1
+            widget_id = getattr(inner, "id", "")
+            if widget_id and "-" in widget_id:
+                s.ids[widget_id.rsplit("-", 1)[1]] = widget_id
+        if kind == "script_finished" and reply.script_finished != FINISHED_EARLY_FOR_RERUN:
+            return time.perf_counter() - start, texts, polling
+
+
+@dataclass
+class Training:
+    """What the students who pressed Train saw, in seconds from their press."""
+
+    curves: list[float] = field(default_factory=list)  # until a race's live curves
+    watching: int = 0  # of them, students who first saw another race (theirs waited)
+    own: list[float] = field(default_factory=list)  # until their own race's curves
+    results: list[float] = field(default_factory=list)  # until their own race's results
+    polls: list[float] = field(default_factory=list)  # each fragment rerun's latency
+    pressed: int = 0
+    races: set[str] = field(default_factory=set)  # the settings pressed: races the class made
+
+
+async def press_train(s, training: Training, k: int, think) -> None:
+    """Open Train, maybe pick another subset, press Train, then keep the page open (polling
+    as its fragment asks) until this student's race has its results."""
+    s.page = "train"
+    s.states.clear()
+    await run_page(s)
+    await asyncio.sleep(random.uniform(*think))
+    subset = TRAIN_SUBSETS[k % len(TRAIN_SUBSETS)]
+    if subset != TRAIN_SUBSETS[0]:
+        s.states[s.ids["train.subset"]] = ("string_array_value", [f"{subset:,}"])
+        await run_page(s)
+        await asyncio.sleep(random.uniform(*think))
+    button = s.ids["train.start"]
+    s.states[button] = ("trigger_value", True)
+    pressed = time.perf_counter()
+    _, texts, polling = await run_page(s)
+    del s.states[button]  # a trigger is true for one run only
+    training.pressed += 1
+    training.races.add(f"{subset:,} images")
+    seen = own = False
+    while time.perf_counter() - pressed < TRAIN_TIMEOUT:
+        text = "\n".join(texts)
+        waited = time.perf_counter() - pressed
+        if CURVES in text and not seen:
+            seen = True
+            training.curves.append(waited)
+            training.watching += WATCHING in text
+        if CURVES in text and WATCHING not in text and not own:
+            own = True
+            training.own.append(waited)
+        if RESULTS in text:
+            training.results.append(waited)
+            return
+        if polling is None:
+            raise RuntimeError("the Train page stopped polling before showing results")
+        await asyncio.sleep(1.0)  # the fragment's run_every
+        seconds, texts, again = await run_page(s, fragment=polling)
+        training.polls.append(seconds)
+        polling = again or polling
+    raise RuntimeError(f"no results {TRAIN_TIMEOUT:.0f} s after pressing Train")
+
+
+async def protocol_student(
+    url: str, think, results: Results, n: int, source: str | None, training: Training, share
+):
     from ui.visitor import Visitor
 
     async def step(action, name: str) -> None:
@@ -339,6 +480,9 @@ async def protocol_student(url: str, think, results: Results, n: int, source: st
             if not any(t.startswith("### Prediction:") for t in s.texts):
                 raise RuntimeError("Inside a CNN showed no prediction")
             await step(s.open("glossary"), "open Glossary")
+            k = trainer_index(n, share)
+            if k is not None:
+                await press_train(s, training, k, think)
             if s.exceptions:
                 raise RuntimeError(f"{s.exceptions} exception(s) shown")
         results.completed += 1
@@ -346,17 +490,21 @@ async def protocol_student(url: str, think, results: Results, n: int, source: st
         results.errors.append(f"student {n}: {type(error).__name__}: {str(error)[:200]}")
 
 
-async def protocol_classroom(urls: list[str], sessions: int, think, sources: bool) -> Results:
+async def protocol_classroom(
+    urls: list[str], sessions: int, think, sources: bool, share: float = 0.0
+) -> tuple[Results, Training]:
     """Students arrive 0.2 s apart. Several ``urls``: they take turns, as a sticky proxy
-    would spread them; ``sources``: each connects from its own loopback address."""
-    results = Results()
+    would spread them; ``sources``: each connects from its own loopback address; ``share``
+    of them press Train at the end."""
+    results, training = Results(), Training()
     tasks = []
     for n in range(sessions):
         url, source = urls[n % len(urls)], address(n) if sources else None
-        tasks.append(asyncio.create_task(protocol_student(url, think, results, n, source)))
+        student = protocol_student(url, think, results, n, source, training, share)
+        tasks.append(asyncio.create_task(student))
         await asyncio.sleep(0.2)
     await asyncio.gather(*tasks)
-    return results
+    return results, training
 
 
 async def classroom(url: str, sessions: int, think, picture: Path) -> Results:
@@ -375,6 +523,32 @@ async def classroom(url: str, sessions: int, think, picture: Path) -> Results:
 
 
 # --- the report --------------------------------------------------------------------------------
+
+
+def report_training(training: Training) -> None:
+    """The Train step's lines of the table."""
+    print(
+        f"press Train: {training.pressed} students, {len(training.races)} different settings "
+        f"({', '.join(sorted(training.races))}); seconds from the press until they see"
+    )
+    rows = (
+        ("a race's live curves", training.curves),
+        ("their own race's curves", training.own),
+        ("their own results", training.results),
+    )
+    for name, seconds in rows:
+        if seconds:
+            print(
+                f"  {name:<26} p50 {statistics.median(seconds):6.2f} s  "
+                f"p95 {percentile(seconds, 95):6.2f} s  max {max(seconds):6.2f} s  "
+                f"({len(seconds)} students)"
+            )
+    print(
+        f"  first saw another student's race while theirs waited: {training.watching}; "
+        f"polls (fragment reruns once a second) p50 "
+        f"{statistics.median(training.polls) if training.polls else 0:.2f} s, "
+        f"p95 {percentile(training.polls, 95):.2f} s"
+    )
 
 
 def report(args, results: Results, wall: float, servers: list[Server], nginx, spread) -> None:
@@ -406,6 +580,8 @@ def report(args, results: Results, wall: float, servers: list[Server], nginx, sp
         "p95 by 10 s of the class: "
         + " ".join(f"{percentile(windows[w], 95):.2f}" for w in sorted(windows))
     )
+    if getattr(args, "training", None) is not None and args.training.pressed:
+        report_training(args.training)
     print(f"errors: {len(results.errors)}")
     for error in results.errors[:10]:
         print(f"  {error}")
@@ -450,7 +626,16 @@ def main() -> int:
         "--proxy", choices=["none", "nginx"], default="none", help="nginx: deploy/nginx.conf"
     )
     parser.add_argument("--cold", action="store_true", help="no teacher's visit first")
+    parser.add_argument(
+        "--train",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="share of the students who then press Train and wait for their results (0-1)",
+    )
     args = parser.parse_args()
+    if args.train and args.browser:
+        parser.error("--train drives the websocket students: leave out --browser")
     if args.url and args.proxy != "none":
         parser.error("--proxy starts its own replicas: leave out --url")
     servers = [] if args.url else [Server(*start_server()) for _ in range(args.replicas)]
@@ -473,8 +658,10 @@ def main() -> int:
                 picture = photo(Path(folder) / "photo.jpg")
                 results = asyncio.run(classroom(urls[0], args.sessions, args.think, picture))
             else:
-                results = asyncio.run(
-                    protocol_classroom(urls, args.sessions, args.think, nginx is not None)
+                results, args.training = asyncio.run(
+                    protocol_classroom(
+                        urls, args.sessions, args.think, nginx is not None, args.train
+                    )
                 )
             wall = time.perf_counter() - started
         for server in servers:
