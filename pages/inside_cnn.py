@@ -6,7 +6,7 @@ import streamlit as st
 
 from cnnviz.model import layer_shapes
 from cnnviz.questions import draw_flatten, draw_layer_shape, draw_parameters
-from ui import address, inside, quiz
+from ui import address, inside, quiz, rewind
 from ui.boot import run_under_app
 from ui.lessons import next_step
 
@@ -32,6 +32,7 @@ with controls:  # the controls a teacher changes, on the first screen
     chosen = inside.choose_model()
     if chosen is None:
         st.stop()
+    chosen = rewind.choose_step(chosen)  # the same network earlier in its training
     picture = inside.choose_picture(chosen)
     if picture is None:
         st.stop()

@@ -378,5 +378,54 @@ def test_damaged_checkpoints_are_refused_with_a_sentence(tmp_path, damage, words
 def test_checkpoints_not_anchored_are_refused(tmp_path):
     """Checkpoints whose checksums this version of the app does not record are refused."""
     made_checkpoints(tmp_path)
-    with pytest.raises(WeightsError, match="No checksum is recorded"):
+    with pytest.raises(WeightsError, match="No checksum is recorded|differs from the one recorded"):
         read_checkpoints("fashion-mnist", assets_dir=tmp_path)
+
+
+NEEDS_CHECKPOINTS = pytest.mark.skipif(
+    "fashion-mnist-cnn-checkpoints.json" not in SHIPPED_SHA256,
+    reason="this version ships no checkpoints of fashion-mnist (assets/README.md: Checkpoints)",
+)
+
+
+def test_every_shipped_file_is_anchored_and_listed():
+    """Every weights and JSON file in assets/, checkpoints included, has the sha256 the code
+    records, and assets/README.md lists it."""
+    readme = (ASSETS_DIR / "README.md").read_text(encoding="utf-8")
+    shipped = sorted([*ASSETS_DIR.glob("*.safetensors"), *ASSETS_DIR.glob("*.json")])
+    assert {path.name for path in shipped} == set(SHIPPED_SHA256)
+    for path in shipped:
+        assert file_sha256(path) == SHIPPED_SHA256[path.name], path.name
+        assert f"`{SHIPPED_SHA256[path.name]}`" in readme, path.name
+
+
+@NEEDS_CHECKPOINTS
+def test_the_shipped_checkpoints_are_small_and_end_at_the_trained_network():
+    """The checkpoints run from step 0 to the trained weights (the same file, not a copy)
+    and all of them together stay under 20 MB."""
+    entries = read_checkpoints("fashion-mnist")
+    card = read_card("fashion-mnist")
+    assert entries[0]["step"] == 0 and entries[-1]["step"] == card["steps"]
+    assert entries[-1]["file"] == "fashion-mnist-cnn.safetensors"
+    assert entries[-1]["sha256"] == card["sha256"]
+    assert entries[-1]["test_accuracy"] == card["test_accuracy"]
+    extra = [ASSETS_DIR / e["file"] for e in entries[:-1]]
+    extra.append(checkpoints_card_path("fashion-mnist"))
+    assert sum(path.stat().st_size for path in extra) < 20_000_000
+
+
+@NEEDS_CHECKPOINTS
+@pytest.mark.data
+def test_each_shipped_checkpoint_scores_what_its_card_says(data_dir):
+    """Each checkpoint loaded from its real file scores its card's accuracy on all 10,000
+    test pictures: step 0 near chance (10 %), the last one the trained network's."""
+    if not dataset_available("fashion-mnist", root=data_dir):
+        pytest.skip(f"fashion-mnist not found in {data_dir}")
+    images, labels = load_dataset("fashion-mnist", "test", root=data_dir)
+    entries = read_checkpoints("fashion-mnist")
+    for entry in entries:
+        model = load_checkpoint("fashion-mnist", entry["step"])
+        accuracy, _ = evaluate(model, images, labels)
+        assert round(accuracy, 4) == pytest.approx(entry["test_accuracy"], abs=2e-4), entry
+    assert 0.05 < entries[0]["test_accuracy"] < 0.15
+    assert entries[-1]["test_accuracy"] == read_card("fashion-mnist")["test_accuracy"]

@@ -16,7 +16,15 @@ import streamlit as st
 import torch
 
 from cnnviz.model import CNN
-from cnnviz.weights import WeightsError, load_model, read_card
+from cnnviz.weights import (
+    SHIPPED_SHA256,
+    WeightsError,
+    checkpoints_card_path,
+    load_checkpoint,
+    load_model,
+    read_card,
+    read_checkpoints,
+)
 
 ASSETS_ENV = "CNNVIZ_ASSETS_DIR"
 MAX_THREADS = 1
@@ -88,3 +96,35 @@ def first_layer_kernels(name: str) -> np.ndarray:
     is damaged.
     """
     return _kernels(name, assets_dir())
+
+
+# --- the same networks earlier in their training (the rewind slider) ------------------------
+
+
+def ships_checkpoints(name: str) -> bool:
+    """Whether this version of the app ships checkpoints of model ``name``."""
+    return checkpoints_card_path(name).name in SHIPPED_SHA256
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _checkpoints(name: str, folder: str | None) -> list[dict]:
+    return read_checkpoints(name, assets_dir=folder)
+
+
+def checkpoints(name: str) -> list[dict]:
+    """The checkpoints of shipped model ``name``, first step first (step, epoch, file, sha256,
+    test_accuracy from its card); raises ``WeightsError`` if the card is missing or damaged.
+    A failed read is not cached: restoring the file fixes the page without a restart."""
+    return _checkpoints(name, assets_dir())
+
+
+@st.cache_resource(max_entries=32, show_spinner="Loading the network at that training step…")
+def _checkpoint(name: str, step: int, folder: str | None) -> CNN:
+    limit_threads()
+    return load_checkpoint(name, step, assets_dir=folder)  # checked; eval and frozen
+
+
+def checkpoint_model(name: str, step: int) -> CNN:
+    """Shipped model ``name`` after ``step`` training steps, shared by every user like the
+    trained one (eval, frozen, read only); raises ``WeightsError`` if its file is damaged."""
+    return _checkpoint(name, step, assets_dir())

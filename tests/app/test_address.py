@@ -16,10 +16,21 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
-from cnnviz.weights import MODEL_NAMES
+from cnnviz.weights import MODEL_NAMES, read_checkpoints
 from tests.app.conftest import APP, open_page, png_bytes
-from ui import address, conv, inside, kernel_editor, learn_view, picker, pooling, theme, training
-from ui.models import model_title
+from ui import (
+    address,
+    conv,
+    inside,
+    kernel_editor,
+    learn_view,
+    picker,
+    pooling,
+    rewind,
+    theme,
+    training,
+)
+from ui.models import model_title, ships_checkpoints
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,6 +42,11 @@ INSIDE_DYNAMIC = (
     inside.index_param(10_000),
     inside.layer_param(("conv1", "conv2")),
     inside.channel_param("conv1", 32),
+    *(  # the training-step slider, when this version ships checkpoints of the network
+        [rewind.step_param(tuple(e["step"] for e in read_checkpoints("fashion-mnist")))]
+        if ships_checkpoints("fashion-mnist")
+        else []
+    ),
 )
 PAGES = {
     "pages/home.py": theme.PARAMS,
