@@ -40,8 +40,8 @@ st.subheader("5. The race")
 st.markdown(
     "Which learns more from one pass over the images, and which is quicker? Both networks "
     "train **at once**, taking turns step by step on the same computer, so both curves grow "
-    "together and both get the same seconds. With “The same passes” they take one step each "
-    "in turn; with “The same time” whoever has had less of the processor goes next. The "
+    "together and both get the same seconds. With “The same number of passes” they take one "
+    "step each in turn; with “The same time” whoever has had less of the processor goes next. The "
     "defaults give the CNN a chance on a CPU: one conv block of 16 filters, 256 images per "
     "step, and a learning rate that warms up and then cools down exactly when time runs out."
 )

@@ -21,6 +21,7 @@ override both.
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from dataclasses import replace
 
@@ -47,6 +48,7 @@ from cnnviz.race import (
     Splits,
     read_splits,
     run_race,
+    warm_up,
 )
 from cnnviz.race_figures import confusion_figure, kernels_figure
 from ui import address, views
@@ -125,7 +127,12 @@ class Trainer:
 
 @st.cache_resource
 def training_hall() -> tuple[Hall, Trainer]:
-    """The one hall of races every session of this server shares, and what its workers run."""
+    """The one hall of races every session of this server shares, and what its workers run.
+
+    Made when the Train page is first opened (the teacher's visit): torch's optimiser then
+    pays its first-use cost (about 3 s here) in the background, not in a student's race.
+    """
+    threading.Thread(target=warm_up, daemon=True, name="race-warm-up").start()
     trainer = Trainer()
     return Hall(default_slots(), trainer), trainer
 
