@@ -41,15 +41,16 @@ def stage_words(step: int, epoch: float, last: int) -> str:
     if epoch < 1:
         return (
             f"After {step:,} steps the network has seen {128 * step:,} training pictures, not "
-            "yet all 60,000 once. Each step nudged every kernel a little: first-layer maps "
-            "start to follow the picture's edges and bright areas, and many answers are "
-            "already right."
+            "yet all 60,000 once. The test accuracy has already jumped, but the first layer's "
+            "kernels have hardly moved from their random start (compare them below with step "
+            "0): the layers nearer the answer learn first."
         )
     if step < last:
         return (
-            f"After {epoch:.0f} passes over the 60,000 training pictures the "
-            "kernels have mostly settled: later steps change them less and less and fine-tune "
-            "the answers, so the test accuracy climbs slowly."
+            f"After {epoch:.0f} passes over the 60,000 training pictures the first layer's "
+            "kernels have grown stronger (see the numbers at the ends of their colour scale) "
+            "and more patterned. Each later step changes them less: training now fine-tunes, "
+            "and the test accuracy climbs slowly."
         )
     return (
         "The trained network: this is where training stopped. The rest of the page shows "
