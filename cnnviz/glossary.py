@@ -21,11 +21,12 @@ class Term:
         return "-".join(self.word.lower().replace("(", "").replace(")", "").split())
 
 
-CONV, POOL, INSIDE, TRAIN = (
+CONV, POOL, INSIDE, TRAIN, LEARN = (
     "pages/convolution.py",
     "pages/pooling.py",
     "pages/inside_cnn.py",
     "pages/train.py",
+    "pages/learn_kernel.py",
 )
 
 _TERMS = [
@@ -82,6 +83,19 @@ _TERMS = [
          "Scores [2, 1, 0] → probabilities [0.67, 0.24, 0.09].", INSIDE),
     Term("MLP", "A multi-layer perceptron: a network of dense layers only, which sees the "
          "picture as one long row of pixels.", "28×28 picture → 784 numbers → 128 → 10.", TRAIN),
+    Term("Loss", "One number that says how far the network's answers are from the right "
+         "ones: 0 means perfect, and learning means making it smaller.",
+         "Outputs [1, 3] with targets [1, 1]: errors 0 and 2, squared 0 and 4, average loss 2.",
+         LEARN),
+    Term("Gradient", "For each weight, how fast the loss grows when that weight grows a "
+         "little: its slope, which tells which way to move it.",
+         "Gradient +4: a bit more weight means more loss, so make the weight smaller.", LEARN),
+    Term("Learning rate", "How big a step each weight takes against its gradient; too small "
+         "is slow, too big overshoots and the loss grows.",
+         "Weight 0.5, gradient 2, learning rate 0.1: new weight 0.5 − 0.1 × 2 = 0.3.", LEARN),
+    Term("Gradient descent", "Learning by small steps: measure the loss, work out every "
+         "weight's gradient, move each weight a little against it, and repeat.",
+         "A kernel of random numbers moves, step by step, towards the numbers of Sobel x.", LEARN),
     Term("Validation loss", "How wrong the network is on pictures it did not train on; when it "
          "rises while training loss falls, the network is memorising.",
          "Training loss 0.20, validation loss 0.35: some memorising.", TRAIN),

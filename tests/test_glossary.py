@@ -6,7 +6,8 @@ REQUIRED = ["CNN", "Convolution", "Kernel (filter)", "Padding", "Stride", "Pooli
             "Max pooling", "Average pooling", "Downsampling", "Feature map", "ReLU", "Flatten",
             "Dense layer (fully connected)", "Softmax", "High-pass filter", "Edge",
             "Local connectivity", "Invariance", "MLP", "Validation loss", "Augmentation",
-            "Receptive field", "Dilation", "Bias"]  # fmt: skip
+            "Receptive field", "Dilation", "Bias", "Loss", "Gradient", "Learning rate",
+            "Gradient descent"]  # fmt: skip
 
 
 def test_every_lesson_word_is_defined_with_an_example():
