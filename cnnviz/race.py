@@ -383,8 +383,12 @@ def _interleave(plan, race, models, steps, data, subset, start, limit) -> dict[s
 
     Returns network -> ``(steps, planned, processor seconds, wall seconds, ended)``.
     """
-    trainers = {  # each schedule planned for exactly its steps: it cools down as time runs out
-        name: Trainer(
+    timed = plan.mlp_match == "time" and plan.budget is not None
+    if timed:  # room to spare: the schedules follow the seconds, the steps only bound them
+        steps = {name: 4 * n for name, n in steps.items()}
+    kind = _TimedTrainer if timed else Trainer
+    trainers = {  # a schedule planned for exactly its steps cools down as time runs out
+        name: kind(
             model, *data, _train_config(plan, steps[name], len(data[0])), max_steps=steps[name]
         )
         for name, model in models.items()
@@ -397,6 +401,9 @@ def _interleave(plan, race, models, steps, data, subset, start, limit) -> dict[s
     for name in models:
         race.record(name, 0, steps[name], None)
     spent = time.perf_counter() - start  # timing the speed: each network's share
+    for trainer in trainers.values():
+        if isinstance(trainer, _TimedTrainer):  # half the seconds left each, less a margin
+            trainer.seconds = 0.96 * (limit - spent) / 2
     last = dict.fromkeys(models, 0.0)  # each network's latest step, in seconds
     ended: dict[str, tuple] = {}
     while len(ended) < len(models) and not race.should_stop():
@@ -409,7 +416,8 @@ def _interleave(plan, race, models, steps, data, subset, start, limit) -> dict[s
         if now + last[name] > limit:  # one more step would overrun: the time is up for all
             for other in active:
                 why = "cap" if limit >= plan.cap else "budget"
-                ended[other] = _ending(trainers[other], steps[other], spent, now, why)
+                planned = trainers[other].expected_steps if timed else steps[other]
+                ended[other] = _ending(trainers[other], planned, spent, now, why)
             break
         trainer = trainers[name]
         if plan.mlp_match == "time" and ended and trainer.work + spent / 2 >= _most(ended):
@@ -419,12 +427,59 @@ def _interleave(plan, race, models, steps, data, subset, start, limit) -> dict[s
         before = trainer.work
         report = trainer.step()
         last[name] = trainer.work - before
-        race.record(name, report.step, report.total_steps, curves[name](trainer))
+        total = trainer.expected_steps if timed else report.total_steps
+        race.record(name, report.step, total, curves[name](trainer))
         if trainer.done:
-            ended[name] = _ending(trainer, steps[name], spent, time.perf_counter() - start)
+            planned = report.step if timed else steps[name]
+            ended[name] = _ending(trainer, planned, spent, time.perf_counter() - start)
     for name, trainer in trainers.items():
         trainer.finish(stopped=name not in ended)
     return ended
+
+
+def one_cycle(share: float, peak: float) -> tuple[float, float]:
+    """``(learning rate, AdamW's first beta)`` after ``share`` (0-1) of a training, as torch's
+    ``OneCycleLR`` (its defaults) sets them after that share of its steps: a cosine warm-up
+    from peak / 25 to ``peak`` over the first 30 %, then a cosine cool-down to peak / 250,000,
+    the beta moving the other way between 0.95 and 0.85."""
+
+    def cosine(begin: float, end: float, part: float) -> float:
+        return end + (begin - end) / 2 * (1 + math.cos(math.pi * part))
+
+    share = min(max(share, 0.0), 1.0)
+    start, low = peak / 25, peak / 25 / 1e4
+    if share <= 0.3:
+        return cosine(start, peak, share / 0.3), cosine(0.95, 0.85, share / 0.3)
+    part = (share - 0.3) / 0.7
+    return cosine(peak, low, part), cosine(0.85, 0.95, part)
+
+
+class _TimedTrainer(Trainer):
+    """A trainer whose one-cycle schedule follows the share of its ``seconds`` it has used,
+    not of its steps: in "the same time" each network warms up and cools down over its half
+    of the race however fast its steps turn out, and it is done when its seconds are."""
+
+    seconds = float("inf")  # processor seconds it may use; set once the race knows them
+
+    @property
+    def share(self) -> float:
+        return min(1.0, self.work / self.seconds)
+
+    @property
+    def done(self) -> bool:
+        return self.share >= 1.0 or super().done
+
+    @property
+    def expected_steps(self) -> int:
+        """Steps it should take in all, from its speed so far."""
+        steps = self.history.steps
+        return max(steps, round(steps / self.share)) if self.share > 0 else self.total_steps
+
+    def step(self):
+        lr, beta = one_cycle(self.share, self.config.lr)
+        for group in self._optimizer.param_groups:  # our schedule overrides the step count's
+            group["lr"], group["betas"] = lr, (beta, group["betas"][1])
+        return super().step()
 
 
 def _most(ended: dict[str, tuple]) -> float:

@@ -12,7 +12,17 @@ import torch
 
 from cnnviz.augmentation import AugmentConfig
 from cnnviz.model import CNNConfig
-from cnnviz.race import CNN_NAME, MLP_NAME, Hall, Plan, Race, Splits, plan_steps, run_race
+from cnnviz.race import (
+    CNN_NAME,
+    MLP_NAME,
+    Hall,
+    Plan,
+    Race,
+    Splits,
+    one_cycle,
+    plan_steps,
+    run_race,
+)
 
 TINY = Plan(
     subset=600, budget=None, epochs=2, batch_size=100, cnn=CNNConfig(channels=(4,), dense=16)
@@ -70,9 +80,27 @@ def test_equal_time_gives_both_the_same_wall_clock_seconds():
     assert view.status == "done"
     cnn, mlp = view.results[CNN_NAME], view.results[MLP_NAME]
     assert mlp.steps > cnn.steps  # a dense step is cheaper
+    assert cnn.ended == mlp.ended == "planned"  # each used its seconds, the schedule cooled
     assert abs(cnn.wall - mlp.wall) < 0.1 * max(cnn.wall, mlp.wall)
     first = [p["model"] for p in view.points[:4]]
     assert set(first) == {CNN_NAME, MLP_NAME}  # both curves grow from the start
+
+
+def test_the_time_schedule_is_torchs_one_cycle_by_share():
+    """one_cycle(share) gives the learning rate and beta torch's OneCycleLR gives after that
+    share of its steps (torch is the oracle)."""
+    total, peak = 10_001, 0.003
+    optimizer = torch.optim.AdamW(torch.nn.Linear(1, 1).parameters(), lr=peak)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, peak, total_steps=total)
+    for k in range(total - 1):
+        if k % 250 == 0:
+            lr, beta = one_cycle(k / (total - 1), peak)
+            group = optimizer.param_groups[0]
+            assert lr == pytest.approx(group["lr"], rel=1e-2, abs=1e-8), k
+            assert beta == pytest.approx(group["betas"][0], rel=1e-3), k
+        optimizer.step()
+        schedule.step()
+    assert one_cycle(1.0, peak)[0] == pytest.approx(peak / 25 / 1e4)
 
 
 def test_plan_steps_shares_a_budget():
