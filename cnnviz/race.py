@@ -383,6 +383,7 @@ def _interleave(plan, race, models, steps, data, subset, start, limit) -> dict[s
 
     Returns network -> ``(steps, planned, processor seconds, wall seconds, ended)``.
     """
+    every = {name: max(1, n // CURVE_POINTS) for name, n in steps.items()}  # curve points
     timed = plan.mlp_match == "time" and plan.budget is not None
     if timed:  # room to spare: the schedules follow the seconds, the steps only bound them
         steps = {name: 4 * n for name, n in steps.items()}
@@ -393,10 +394,7 @@ def _interleave(plan, race, models, steps, data, subset, start, limit) -> dict[s
         )
         for name, model in models.items()
     }
-    curves = {
-        name: _Curve(name, subset, plan.batch_size, max(1, steps[name] // CURVE_POINTS), start)
-        for name in models
-    }
+    curves = {name: _Curve(name, subset, plan.batch_size, every[name], start) for name in models}
     race.set_phase("Training both networks, taking turns step by step")
     for name in models:
         race.record(name, 0, steps[name], None)
