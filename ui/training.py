@@ -423,7 +423,14 @@ def waiting_text(running: int, waiting: int, position: int, starts_in: float | N
     verb = "is" if running == 1 else "are"
     others = waiting - 1
     more = f" and {others} more wait{'s' if others == 1 else ''}" if others > 0 else ""
-    when = f" and starts in about {_duration(starts_in)}" if starts_in is not None else ""
+    when = ""
+    if starts_in is not None:
+        soon = starts_in < 5  # the running race is testing, or a little over its time
+        when = (
+            " and starts in a few seconds"
+            if soon
+            else f" and starts in about {_duration(starts_in)}"
+        )
     return (
         f"{_races(running).capitalize()} {verb} training now{more}; yours is number "
         f"**{position}** in line{when}. Keep this page open."

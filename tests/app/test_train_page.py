@@ -293,7 +293,7 @@ def test_a_student_whose_race_waits_watches_the_running_one(open_page, monkeypat
     mine = second.session_state["train.job"]
     assert mine is not first.session_state["train.job"]
     text = poll_until(second, "Recent training batches (smoothed): CNN loss")
-    assert "1 race is training now; yours is number **1** in line and starts in about" in text
+    assert "1 race is training now; yours is number **1** in line and starts in " in text
     assert (
         "Meanwhile, watch the race training now:** Fashion-MNIST (clothes), 60,000 images" in text
     )
