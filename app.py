@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import theme, warm
+from ui import glossary_links, theme, warm
 
 st.set_page_config(
     page_title="cnnviz: see how convolution and pooling work",
@@ -24,4 +24,6 @@ PAGES = [
 page = st.navigation(PAGES)
 warm.start()
 theme.apply()
+with st.sidebar:  # an empty element there takes no room from the lesson's first screen
+    glossary_links.keep_session()  # glossary links then keep the session
 page.run()

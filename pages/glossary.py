@@ -12,7 +12,8 @@ st.title("Glossary")
 st.markdown(
     "The words the lessons use, each in one sentence, with a small example and a link to the "
     "page where you can try it. Links like [kernel](/glossary#kernel-filter) on the other "
-    "pages jump straight here."
+    "pages jump straight here, in the same tab: your browser's Back button (or the menu) takes "
+    "you back to the lesson with your picture and settings as you left them."
 )
 wanted = st.text_input("Find a word", key="glossary.find", placeholder="e.g. stride").lower()
 shown = [t for t in GLOSSARY.values() if wanted in (t.word + " " + t.definition).lower()]
