@@ -8,9 +8,10 @@ processor time so far takes the next step, so each gets half of the race's secon
 A :class:`Hall` runs the races of a whole class: at most ``slots`` at once (each on one torch
 thread), the others wait in line, first come first served. A student whose settings match a
 race already waiting, running or recently finished joins it instead of starting a copy, so a
-class pressing Train with the page's defaults trains once. Every race can be watched by
-anyone while it runs. Everything here reports through plain objects guarded by locks; the
-page polls them.
+class pressing Train with the page's defaults trains once. When others wait, a race trains
+for its fair share of the line's time (:func:`fair_share`), so nobody waits behind a class of
+long races. Every race can be watched by anyone while it runs. Everything here reports
+through plain objects guarded by locks; the page polls them.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import time
 import uuid
 from collections import OrderedDict, deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal, NamedTuple
 
 import numpy as np
@@ -47,6 +48,8 @@ ABANDON_SECONDS = 180.0  # a race nobody has looked at for this long is ended
 MAX_WAITING = 30  # races in line at most; one more gets "the line is full"
 KEEP_FINISHED = 8  # finished races kept, newest first, for students with the same settings
 OVERHEAD_SECONDS = 6.0  # first guess at a race's setting up and testing, before one is measured
+LINE_SECONDS = 60.0  # training time a crowded line shares out: the line clears in about this
+MIN_SHARE_SECONDS = 5.0  # the least a race trains when the line is long
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,7 @@ class Race:
         self._prepare = 0.0
         self._began: float | None = None  # monotonic time it started running
         self.duration: float | None = None  # seconds from running to the end
+        self.share: float | None = None  # seconds the hall allows it, when others wait
 
     # Students' side.
     def watch(self, student: str) -> None:
@@ -351,9 +355,36 @@ def plan_steps(plan: Plan, per_pass: int, cnn_step: float, mlp_step: float, spen
     return tuple(steps)
 
 
+def limit_seconds(plan: Plan) -> float:
+    """The most seconds ``plan`` may train: its budget, or the server's cap without one."""
+    return plan.cap if plan.budget is None else min(plan.budget, plan.cap)
+
+
+def fair_share(plan: Plan, behind: int, slots: int) -> float | None:
+    """Seconds a race of ``plan`` may train when ``behind`` more races wait for ``slots``
+    trainers: :data:`LINE_SECONDS` shared by the races in line, at least
+    :data:`MIN_SHARE_SECONDS`; None when that is no shorter than its own time."""
+    if behind <= 0:
+        return None
+    share = max(MIN_SHARE_SECONDS, LINE_SECONDS * slots / (behind + 1))
+    return share if share < limit_seconds(plan) else None
+
+
+def shared(plan: Plan, seconds: float | None) -> Plan:
+    """``plan`` trained for ``seconds`` (a time budget) instead, when given."""
+    if seconds is None:
+        return plan
+    return replace(plan, budget=seconds)
+
+
 def run_race(plan: Plan, splits: Splits, race: Race) -> None:
-    """Train both networks taking turns on the same data, test both, fill ``race``."""
+    """Train both networks taking turns on the same data, test both, fill ``race``.
+
+    When the hall gave the race a share of a crowded line (``race.share``), it trains for
+    that many seconds instead of its own budget or passes.
+    """
     warm_up()
+    plan = shared(plan, race.share)
     x, y = _subset(plan, splits)
     models = dict(zip((CNN_NAME, MLP_NAME), build_models(plan, x), strict=True))
     per_pass = math.ceil(len(x) / plan.batch_size)
@@ -367,7 +398,7 @@ def run_race(plan: Plan, splits: Splits, race: Race) -> None:
     data = _moved_copies(x, y, plan, race, passes=math.ceil(max(steps.values()) / per_pass))
     if race.should_stop():
         return race.end("stopped")
-    limit = plan.cap if plan.budget is None else min(plan.budget, plan.cap)
+    limit = limit_seconds(plan)
     ended = _interleave(plan, race, models, steps, data, len(x), start, limit)
     if race.should_stop():
         return race.end("stopped")
@@ -395,7 +426,13 @@ def _interleave(plan, race, models, steps, data, subset, start, limit) -> dict[s
         for name, model in models.items()
     }
     curves = {name: _Curve(name, subset, plan.batch_size, every[name], start) for name in models}
-    race.set_phase("Training both networks, taking turns step by step")
+    if race.share is None:
+        race.set_phase("Training both networks, taking turns step by step")
+    else:
+        race.set_phase(
+            f"Training both networks, taking turns, for {race.share:.0f} s: its fair share "
+            "while other students' races wait"
+        )
     for name in models:
         race.record(name, 0, steps[name], None)
     spent = time.perf_counter() - start  # timing the speed: each network's share
@@ -595,6 +632,7 @@ class Hall:
                 self._purge()
                 if self._waiting:
                     race = self._waiting.pop(0)
+                    race.share = fair_share(race.plan, len(self._waiting), self.slots)
                     self._running.append(race)
                     race.begin()
                     return race
@@ -613,10 +651,11 @@ class Hall:
             with self._changed:
                 self._running.remove(race)
                 duration = race.duration or 0.0
+                trained = shared(race.plan, race.share)
                 if race.view().status == "done":
                     self._durations.append(duration)
-                    if race.plan.budget is not None:
-                        self._overheads.append(max(0.0, duration - race.plan.budget))
+                    if trained.budget is not None:
+                        self._overheads.append(max(0.0, duration - trained.budget))
                     self._finished[race.plan] = race
                     while len(self._finished) > self.keep:
                         self._finished.popitem(last=False)
@@ -639,10 +678,12 @@ class Hall:
         with self._changed:
             return self._expected(plan)
 
-    def _expected(self, plan: Plan) -> float:
+    def _expected(self, plan: Plan, share: float | None = None) -> float:
+        """Seconds from start to results of a race of ``plan`` allowed ``share`` seconds."""
+        plan = shared(plan, share)
         if plan.budget is not None:
             overhead = statistics.median(self._overheads) if self._overheads else None
-            return min(plan.budget, plan.cap) + (overhead or OVERHEAD_SECONDS)
+            return limit_seconds(plan) + (overhead or OVERHEAD_SECONDS)
         return statistics.median(self._durations) if self._durations else plan.cap / 2
 
     def outlook(self, race: Race) -> Outlook:
@@ -652,11 +693,12 @@ class Hall:
             running, waiting = len(self._running), len(self._waiting)
             if race not in self._waiting:
                 return Outlook(running, waiting, 0, None)
-            free = [max(1.0, self._expected(r.plan) - r.view().elapsed) for r in self._running] + [
-                0.0
-            ] * max(0, self.slots - running)
+            free = [
+                max(1.0, self._expected(r.plan, r.share) - r.view().elapsed) for r in self._running
+            ] + [0.0] * max(0, self.slots - running)
             heapq.heapify(free)
             position = self._waiting.index(race) + 1
-            for ahead in self._waiting[: position - 1]:
-                heapq.heappush(free, heapq.heappop(free) + self._expected(ahead.plan))
+            for place, ahead in enumerate(self._waiting[: position - 1], start=1):
+                share = fair_share(ahead.plan, waiting - place, self.slots)  # as things stand
+                heapq.heappush(free, heapq.heappop(free) + self._expected(ahead.plan, share))
             return Outlook(running, waiting, position, free[0])

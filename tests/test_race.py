@@ -14,11 +14,14 @@ from cnnviz.augmentation import AugmentConfig
 from cnnviz.model import CNNConfig
 from cnnviz.race import (
     CNN_NAME,
+    LINE_SECONDS,
+    MIN_SHARE_SECONDS,
     MLP_NAME,
     Hall,
     Plan,
     Race,
     Splits,
+    fair_share,
     one_cycle,
     plan_steps,
     run_race,
@@ -259,3 +262,51 @@ def test_a_failing_race_says_why_without_the_servers_folders():
     fine, _ = hall.join(TINY, "bob")
     run.finish(fine)
     until(lambda: fine.view().status == "done")
+
+
+def test_a_crowded_line_shares_its_time():
+    """With others waiting a race may train the line's time divided among the races in line,
+    never less than the floor and never longer than its own budget."""
+    long = Plan(budget=120.0)
+    assert fair_share(long, behind=0, slots=1) is None  # nobody waits: its own time
+    assert fair_share(long, behind=1, slots=1) == LINE_SECONDS / 2
+    assert fair_share(long, behind=3, slots=2) == 2 * LINE_SECONDS / 4
+    assert fair_share(long, behind=29, slots=1) == MIN_SHARE_SECONDS
+    assert fair_share(Plan(budget=10.0), behind=1, slots=1) is None  # already short
+    assert fair_share(Plan(budget=None, cap=120.0), behind=2, slots=1) == LINE_SECONDS / 3
+
+
+def test_the_hall_gives_a_race_its_share_when_others_wait():
+    """The first race, alone, keeps its time; one started with three behind gets a quarter of
+    the line's time, and the estimate of a later place counts the shares."""
+    run = Controlled()
+    hall = Hall(slots=1, run=run)
+    long = [Plan(subset=1_000 * (i + 1), budget=120.0) for i in range(5)]
+    first, _ = hall.join(long[0], "s0")
+    until(lambda: hall.counts() == (1, 0))
+    assert first.share is None
+    waiting = [hall.join(plan, f"s{i}")[0] for i, plan in enumerate(long[1:], start=1)]
+    last = hall.outlook(waiting[-1])
+    assert last.position == 4
+    # the running race may still train 120 s; the three ahead share the line's time
+    assert last.starts_in < 120.0 + 3 * (LINE_SECONDS / 2 + 10.0)
+    run.finish(first)
+    until(lambda: hall.running() == [waiting[0]])
+    assert waiting[0].share == LINE_SECONDS / 4  # three more wait behind it
+    for race_ in waiting:
+        run.finish(race_)
+    until(lambda: hall.counts() == (0, 0))
+    assert waiting[-1].share is None  # the last in line had the trainer to itself
+
+
+def test_a_shared_race_trains_for_its_share():
+    """A race of 500 passes given a share of one second trains by time: far fewer steps."""
+    passes = replace(TINY, epochs=500)  # 3,000 steps of 100 images: many seconds
+    shortened = Race(passes, abandon=None)
+    shortened.share = 1.0
+    shortened.begin()
+    run_race(passes, tiny_splits(), shortened)
+    view = shortened.view()
+    assert view.status == "done" and set(view.results) == {CNN_NAME, MLP_NAME}
+    for result in view.results.values():
+        assert result.steps < 500 * 6 and result.planned < 500 * 6
