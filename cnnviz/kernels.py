@@ -13,6 +13,20 @@ Laplacian (centre against its four neighbours)::
      0  1  0
      1 -4  1
      0  1  0
+
+Vertical edge 4x4 (the seed lesson's first hand-set filter; "negative" swaps every sign)::
+
+    -1 -1  1  1
+    -1 -1  1  1
+    -1 -1  1  1
+    -1 -1  1  1
+
+Horizontal edge 4x4 (the vertical edge turned on its side; its negative swaps every sign)::
+
+    -1 -1 -1 -1
+    -1 -1 -1 -1
+     1  1  1  1
+     1  1  1  1
 """
 
 from __future__ import annotations
@@ -47,6 +61,8 @@ def _outer(column, row) -> list:
 _SMOOTH = {"sobel": [1, 2, 1], "prewitt": [1, 1, 1], "scharr": [3, 10, 3]}
 _DIFF = [-1, 0, 1]
 _BINOMIAL_5 = [1, 4, 6, 4, 1]
+_STEP_4 = [-1, -1, 1, 1]  # dark half, bright half
+_FLAT_4 = [1, 1, 1, 1]
 
 _DEFINITIONS = [
     ("identity", "Identity", [[0, 0, 0], [0, 1, 0], [0, 0, 0]],
@@ -88,6 +104,19 @@ _DEFINITIONS = [
      "Responds to thin bright vertical lines."),
     ("motion_blur", "Motion blur", (np.eye(7) / 7).tolist(),
      "Smears the image along a diagonal, like a camera moving while the shutter is open."),
+    ("vertical_edge", "Vertical edge 4x4", _outer(_FLAT_4, _STEP_4),
+     "Bright where the picture gets brighter from left to right: a vertical edge, dark on "
+     "its left."),
+    ("vertical_edge_negative", "Vertical edge 4x4, negative",
+     (-np.array(_outer(_FLAT_4, _STEP_4))).tolist(),
+     "The vertical edge with every sign swapped: bright where the picture gets darker from "
+     "left to right."),
+    ("horizontal_edge", "Horizontal edge 4x4", _outer(_STEP_4, _FLAT_4),
+     "Bright where the picture gets brighter downwards: a horizontal edge, dark above it."),
+    ("horizontal_edge_negative", "Horizontal edge 4x4, negative",
+     (-np.array(_outer(_STEP_4, _FLAT_4))).tolist(),
+     "The horizontal edge with every sign swapped: bright where the picture gets darker "
+     "downwards."),
 ]  # fmt: skip
 
 MAX_SIDE = 15  # rows or columns a kernel of the app may have

@@ -36,7 +36,9 @@ def test_blurs_keep_brightness(key):
 
 @pytest.mark.parametrize("key", ["outline", "laplacian", "sobel_x", "sobel_y", "prewitt_x",
                                  "prewitt_y", "scharr_x", "scharr_y", "high_pass",
-                                 "horizontal_lines", "vertical_lines"])  # fmt: skip
+                                 "horizontal_lines", "vertical_lines", "vertical_edge",
+                                 "vertical_edge_negative", "horizontal_edge",
+                                 "horizontal_edge_negative"])  # fmt: skip
 def test_edge_finders_are_zero_on_flat_areas(key):
     """Edge and detail kernels sum to 0: a flat image gives a zero output."""
     out = correlate2d(np.full((9, 9), 0.7, np.float32), KERNELS[key].weights)
@@ -49,6 +51,21 @@ def test_sobel_x_is_positive_where_brighter_to_the_right():
     x[:, 3:] = 1
     assert correlate2d(x, KERNELS["sobel_x"].weights).max() == pytest.approx(4)
     np.testing.assert_allclose(correlate2d(x, KERNELS["sobel_y"].weights), 0)
+
+
+def test_four_edge_filters_are_one_step_turned_and_negated():
+    """The seed lesson's four filters: a dark-to-bright step, turned on its side, and both
+    with every sign swapped; each answers its own edge with 8 (a 4 x 4 window, half of 1s)."""
+    vertical, horizontal = KERNELS["vertical_edge"].weights, KERNELS["horizontal_edge"].weights
+    np.testing.assert_array_equal(vertical[0], [-1, -1, 1, 1])
+    np.testing.assert_array_equal(horizontal, vertical.T)
+    np.testing.assert_array_equal(KERNELS["vertical_edge_negative"].weights, -vertical)
+    np.testing.assert_array_equal(KERNELS["horizontal_edge_negative"].weights, -horizontal)
+    x = np.zeros((8, 8), np.float32)
+    x[:, 4:] = 1  # dark left half, bright right half
+    assert correlate2d(x, vertical).max() == pytest.approx(8)
+    assert correlate2d(x, KERNELS["vertical_edge_negative"].weights).max() == 0
+    np.testing.assert_allclose(correlate2d(x, horizontal), 0)
 
 
 @pytest.mark.parametrize(
