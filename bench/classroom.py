@@ -2,6 +2,7 @@
 
     python bench/classroom.py [--sessions 50] [--think 1 4] [--replicas N] [--proxy nginx]
                               [--cold] [--browser] [--url URL] [--train SHARE]
+                              [--train-distinct]
 
 Starts `streamlit run app.py` on free loopback ports (one per replica, unless --url is given)
 and walks N students through the classroom script with 1 to 4 s of thinking between steps,
@@ -27,7 +28,8 @@ and the stride, open Pooling and change the window, open Inside a CNN, open the 
 --train SHARE (protocol mode): after the Glossary that share of the students (0.3: about every
 third) opens Train and presses "Train both networks", a quarter of them with the defaults and
 the others with 5,000, 10,000 or 20,000 images (so the class makes several different races
-and some students share one), then keeps the page open as a browser does (its fragment asks
+and some students share one; with --train-distinct each picks settings nobody else picks, 60 s
+races, the worst case for the line), then keeps the page open as a browser does (its fragment asks
 for news every second) until its own race's results are shown. It reports, from the press,
 how long until each student sees a race's live curves (their own, or the one running while
 theirs waits), until their own race's curves, and until their results, and how many races
@@ -415,16 +417,35 @@ class Training:
     races: set[str] = field(default_factory=set)  # the settings pressed: races the class made
 
 
-async def press_train(s, training: Training, k: int, think) -> None:
-    """Open Train, maybe pick another subset, press Train, then keep the page open (polling
+def train_settings(k: int, distinct: bool) -> dict[str, str]:
+    """The Train page's settings of the ``k``-th student who trains, as the page shows them:
+    a few shared choices (some students join one race), or ``distinct`` ones (nobody shares:
+    the longest time budget, each with its own image count and learning rate)."""
+    if not distinct:
+        subset = TRAIN_SUBSETS[k % len(TRAIN_SUBSETS)]
+        return {} if subset == TRAIN_SUBSETS[0] else {"train.subset": f"{subset:,}"}
+    from ui.training import BUDGETS, RATES, SUBSETS
+
+    if k >= len(SUBSETS) * len(RATES):
+        raise ValueError(f"the Train page offers {len(SUBSETS) * len(RATES)} distinct settings")
+    return {
+        "train.budget": f"{max(BUDGETS)} s",
+        "train.subset": f"{SUBSETS[k % len(SUBSETS)]:,}",
+        "train.lr": f"{RATES[k // len(SUBSETS)]:g}",
+    }
+
+
+async def press_train(s, training: Training, k: int, think, distinct: bool = False) -> None:
+    """Open Train, maybe change its settings, press Train, then keep the page open (polling
     as its fragment asks) until this student's race has its results."""
     s.page = "train"
     s.states.clear()
     await run_page(s)
     await asyncio.sleep(random.uniform(*think))
-    subset = TRAIN_SUBSETS[k % len(TRAIN_SUBSETS)]
-    if subset != TRAIN_SUBSETS[0]:
-        s.states[s.ids["train.subset"]] = ("string_array_value", [f"{subset:,}"])
+    settings = train_settings(k, distinct)
+    for key, shown in settings.items():
+        s.states[s.ids[key]] = ("string_array_value", [shown])
+    if settings:
         await run_page(s)
         await asyncio.sleep(random.uniform(*think))
     button = s.ids["train.start"]
@@ -433,7 +454,7 @@ async def press_train(s, training: Training, k: int, think) -> None:
     _, texts, polling = await run_page(s)
     del s.states[button]  # a trigger is true for one run only
     training.pressed += 1
-    training.races.add(f"{subset:,} images")
+    training.races.add(" / ".join(settings.values()) or "the defaults")
     seen = own = False
     while time.perf_counter() - pressed < TRAIN_TIMEOUT:
         text = "\n".join(texts)
@@ -458,7 +479,14 @@ async def press_train(s, training: Training, k: int, think) -> None:
 
 
 async def protocol_student(
-    url: str, think, results: Results, n: int, source: str | None, training: Training, share
+    url: str,
+    think,
+    results: Results,
+    n: int,
+    source: str | None,
+    training: Training,
+    share,
+    distinct: bool = False,
 ):
     from ui.visitor import Visitor
 
@@ -482,7 +510,7 @@ async def protocol_student(
             await step(s.open("glossary"), "open Glossary")
             k = trainer_index(n, share)
             if k is not None:
-                await press_train(s, training, k, think)
+                await press_train(s, training, k, think, distinct)
             if s.exceptions:
                 raise RuntimeError(f"{s.exceptions} exception(s) shown")
         results.completed += 1
@@ -491,16 +519,21 @@ async def protocol_student(
 
 
 async def protocol_classroom(
-    urls: list[str], sessions: int, think, sources: bool, share: float = 0.0
+    urls: list[str],
+    sessions: int,
+    think,
+    sources: bool,
+    share: float = 0.0,
+    distinct: bool = False,
 ) -> tuple[Results, Training]:
     """Students arrive 0.2 s apart. Several ``urls``: they take turns, as a sticky proxy
     would spread them; ``sources``: each connects from its own loopback address; ``share``
-    of them press Train at the end."""
+    of them press Train at the end (``distinct``: each with settings nobody else picks)."""
     results, training = Results(), Training()
     tasks = []
     for n in range(sessions):
         url, source = urls[n % len(urls)], address(n) if sources else None
-        student = protocol_student(url, think, results, n, source, training, share)
+        student = protocol_student(url, think, results, n, source, training, share, distinct)
         tasks.append(asyncio.create_task(student))
         await asyncio.sleep(0.2)
     await asyncio.gather(*tasks)
@@ -529,7 +562,7 @@ def report_training(training: Training) -> None:
     """The Train step's lines of the table."""
     print(
         f"press Train: {training.pressed} students, {len(training.races)} different settings "
-        f"({', '.join(sorted(training.races))}); seconds from the press until they see"
+        f"({'; '.join(sorted(training.races))}); seconds from the press until they see"
     )
     rows = (
         ("a race's live curves", training.curves),
@@ -633,7 +666,14 @@ def main() -> int:
         metavar="SHARE",
         help="share of the students who then press Train and wait for their results (0-1)",
     )
+    parser.add_argument(
+        "--train-distinct",
+        action="store_true",
+        help="each student who trains picks settings nobody else picks (60 s races)",
+    )
     args = parser.parse_args()
+    if args.train_distinct and not args.train:
+        parser.error("--train-distinct needs --train SHARE")
     if args.train and args.browser:
         parser.error("--train drives the websocket students: leave out --browser")
     if args.url and args.proxy != "none":
@@ -660,7 +700,12 @@ def main() -> int:
             else:
                 results, args.training = asyncio.run(
                     protocol_classroom(
-                        urls, args.sessions, args.think, nginx is not None, args.train
+                        urls,
+                        args.sessions,
+                        args.think,
+                        nginx is not None,
+                        args.train,
+                        args.train_distinct,
                     )
                 )
             wall = time.perf_counter() - started
