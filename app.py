@@ -16,6 +16,7 @@ PAGES = [
     st.Page("pages/convolution.py", title="Convolution", icon=":material/blur_on:"),
     st.Page("pages/learn_kernel.py", title="How a kernel learns", icon=":material/school:"),
     st.Page("pages/pooling.py", title="Pooling", icon=":material/grid_view:"),
+    st.Page("pages/four_filters.py", title="Four filters", icon=":material/filter_4:"),
     st.Page("pages/inside_cnn.py", title="Inside a CNN", icon=":material/hub:"),
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
     st.Page("pages/glossary.py", title="Glossary", icon=":material/menu_book:"),

@@ -23,10 +23,13 @@ LESSONS = [
     ("pages/pooling.py", "4. Pooling",
      "Shrink a feature map with max or average pooling, and see why a small shift hardly "
      "changes the result."),
-    ("pages/inside_cnn.py", "5. Inside a CNN",
+    ("pages/four_filters.py", "5. Four filters side by side",
+     "Four hand-set edge filters on one picture: convolution, ReLU and pooling for each, "
+     "side by side, and why a layer needs the negatives too."),
+    ("pages/inside_cnn.py", "6. Inside a CNN",
      "Feed a picture to a trained network and watch every layer's feature maps, shapes and "
      "the final probabilities."),
-    ("pages/train.py", "6. Train your own",
+    ("pages/train.py", "7. Train your own",
      "Train a CNN and a plain dense network side by side and see which learns faster."),
 ]  # fmt: skip
 

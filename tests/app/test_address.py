@@ -61,6 +61,7 @@ PAGES = {
     "pages/pooling.py": (*theme.PARAMS, *picker.PARAMS, *pooling.PARAMS),
     "pages/inside_cnn.py": (*theme.PARAMS, *inside.PARAMS, *INSIDE_DYNAMIC),
     "pages/train.py": (*theme.PARAMS, *training.PARAMS),
+    "pages/four_filters.py": (*theme.PARAMS, *picker.PARAMS),
 }
 STATIC = {p.key for p in (*picker.PARAMS, *conv.PARAMS, *pooling.PARAMS, *inside.PARAMS)}
 STATIC |= {p.key for p in (*training.PARAMS, *kernel_editor.params("conv"), *theme.PARAMS)}
