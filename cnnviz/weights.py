@@ -187,8 +187,15 @@ def save_model(
         "normalization": {"mean": float(model.mean), "std": float(model.std)},
         "torch_version": torch.__version__,
     }
-    card_path.write_text(json.dumps(full, indent=2) + "\n", encoding="utf-8")
+    write_card(name, full, out_dir=out_dir)
     return full
+
+
+def write_card(name: ModelName, card: dict[str, Any], *, out_dir: str | os.PathLike[str]) -> Path:
+    """Write ``card`` as ``<name>-cnn.json`` in ``out_dir`` (two-space JSON, a final newline)."""
+    card_path, _ = model_paths(name, out_dir)
+    card_path.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    return card_path
 
 
 # --- the favourite test pictures of every channel, stored beside the weights -----------------
@@ -376,9 +383,11 @@ def save_checkpoints_card(
     command: str,
     steps_per_epoch: int,
     test_images: int,
+    extra: dict[str, Any] | None = None,
 ) -> Path:
     """Write ``<name>-cnn-checkpoints.json`` listing ``checkpoints`` (step, epoch, file,
-    test_accuracy; the sha256 of each file is added here), first step first."""
+    test_accuracy; the sha256 of each file is added here), first step first, with the facts
+    in ``extra`` (training images, validation split, ...) beside them."""
     folder = Path(out_dir)
     entries = [
         {**entry, "sha256": file_sha256(folder / entry["file"])}
@@ -389,6 +398,7 @@ def save_checkpoints_card(
         "command": command,
         "steps_per_epoch": steps_per_epoch,
         "test_images": test_images,
+        **(extra or {}),
         "checkpoints": entries,
     }
     path = checkpoints_card_path(name, out_dir)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from safetensors.torch import load_file
 
 from cnnviz.data import dataset_available, load_dataset
 from cnnviz.model import CNN, CNNConfig
@@ -22,12 +24,15 @@ from cnnviz.train import (
     evaluate,
     main,
     train,
+    validation_split,
 )
 from cnnviz.weights import (
+    WeightsError,
     file_sha256,
     load_checkpoint,
     load_model,
     load_top_patches,
+    read_card,
     read_checkpoints,
     top_patches_path,
 )
@@ -264,4 +269,160 @@ def test_bad_checkpoints_option_explains_and_fails(data_dir, tmp_path, capsys):
     args = ["--dataset", "mnist", "--max-steps", "2", "--data-dir", str(data_dir)]
     assert main([*args, "--checkpoints", "0,soon", "--out", str(tmp_path)]) == 2
     assert "'soon' is not a step number" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
+
+
+def test_augment_erase_blacks_out_a_square_in_about_half_the_images():
+    """``erase`` hides one square of at most ``erase`` x ``erase`` pixels (cut at the edges)
+    in some images and leaves the others as they were; off, it takes no random numbers."""
+    x = torch.ones(64, 1, 28, 28)
+    out = augment(x, 0, False, torch.Generator().manual_seed(0), erase=10)
+    hidden = (out == 0).flatten(1).sum(1)
+    assert 10 < int((hidden > 0).sum()) < 54  # about half
+    for image, count in zip(out[:, 0], hidden, strict=True):
+        if count:
+            rows, cols = (image == 0).nonzero(as_tuple=True)
+            height, width = int(rows.max() - rows.min() + 1), int(cols.max() - cols.min() + 1)
+            assert height * width == count and 5 <= height <= 10 and 5 <= width <= 10
+    assert set(out.unique().tolist()) == {0.0, 1.0}
+    generator, again = torch.Generator().manual_seed(3), torch.Generator().manual_seed(3)
+    torch.testing.assert_close(augment(x, 2, True, generator, erase=0), augment(x, 2, True, again))
+    assert torch.equal(generator.get_state(), again.get_state())  # the old recipes: unchanged
+
+
+def test_validation_split_is_fixed_disjoint_and_complete():
+    """The held-out images are always the same draw, never trained on, and with the kept
+    ones they are every training image once."""
+    kept, held = validation_split(60_000, 5_000)
+    assert len(kept) == 55_000 and len(held) == 5_000
+    assert np.array_equal(np.sort(np.concatenate([kept, held])), np.arange(60_000))
+    assert (np.diff(kept) > 0).all() and (np.diff(held) > 0).all()
+    again_kept, again_held = validation_split(60_000, 5_000)
+    assert np.array_equal(held, again_held) and np.array_equal(kept, again_kept)
+    assert not np.array_equal(held, validation_split(60_000, 5_000, seed=1)[1])
+    for bad in (0, 60_000, -3):
+        with pytest.raises(ValueError, match="--validation"):
+            validation_split(60_000, bad)
+
+
+RUN = ["--dataset", "fashion-mnist", "--epochs", "1", "--shift", "1", "--hflip"]
+RUN += ["--max-steps", "6", "--threads", "1", "--checkpoints", "0,3"]
+
+
+@pytest.fixture(scope="module")
+def validation_runs(tmp_path_factory, data_dir):
+    """Two tiny validation runs (plain and with erasing) in their own folders, and what they
+    printed: ``(folders, outputs, data dir)``."""
+    if not dataset_available("fashion-mnist", root=data_dir):
+        pytest.skip(f"fashion-mnist not found in {data_dir}")
+    root = tmp_path_factory.mktemp("runs")
+    folders, outputs = [root / "plain", root / "erase"], []
+    threads = torch.get_num_threads()
+    try:
+        for folder, extra in zip(folders, ([], ["--erase", "10"]), strict=True):
+            args = [*RUN, *extra, "--validation", "500", "--data-dir", str(data_dir)]
+            done = subprocess.run(
+                [sys.executable, "-m", "cnnviz.train", *args, "--out", str(folder)],
+                cwd=REPO,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+            assert done.returncode == 0, done.stderr
+            outputs.append(done.stdout)
+    finally:
+        torch.set_num_threads(threads)
+    return folders, outputs, data_dir
+
+
+@pytest.mark.data
+def test_a_validation_run_never_looks_at_the_test_set(validation_runs):
+    """``--validation``: trained on the rest, the held-out accuracy reported (it is what the
+    card says, measured again here), no test accuracy anywhere, and the unscored network is
+    not usable as a shipped one."""
+    folders, outputs, data_dir = validation_runs
+    card = json.loads((folders[0] / "fashion-mnist-cnn.json").read_text())
+    assert "test accuracy" not in outputs[0] and "validation accuracy" in outputs[0]
+    assert "test_accuracy" not in card and "top_patches" not in card
+    assert card["training_images"] == 59_500 and card["validation"]["images"] == 500
+    assert card["validation_accuracy_by_epoch"][-1] == card["validation_accuracy"]
+    assert [e["step"] for e in card["checkpoints"]] == [0, 3]
+    images, labels = load_dataset("fashion-mnist", "train", root=data_dir)
+    _, held = validation_split(len(images), 500)
+    model = CNN(CNNConfig())
+    model.load_state_dict(load_file(folders[0] / "fashion-mnist-cnn.safetensors"))
+    accuracy, _ = evaluate(model, images[held], labels[held])
+    assert round(accuracy, 4) == card["validation_accuracy"]
+    with pytest.raises(WeightsError, match="lacks"):
+        load_model("fashion-mnist", assets_dir=folders[0], trusted=None)
+
+
+@pytest.mark.data
+def test_select_takes_the_best_validation_run_and_scores_it_once(validation_runs, tmp_path):
+    """``--select``: the run with the best held-out accuracy is copied byte for byte, its
+    card gains the test accuracy (measured again here), the candidates and their validation
+    accuracies; its checkpoints are scored after the choice and end at the trained network."""
+    folders, _, data_dir = validation_runs
+    cards = [json.loads((f / "fashion-mnist-cnn.json").read_text()) for f in folders]
+    args = ["--dataset", "fashion-mnist", "--threads", "1", "--data-dir", str(data_dir)]
+    out = tmp_path / "chosen"
+    threads = torch.get_num_threads()
+    try:
+        assert main([*args, "--select", *map(str, folders), "--out", str(out)]) == 0
+    finally:
+        torch.set_num_threads(threads)
+    scores = [c["validation_accuracy"] for c in cards]
+    best = scores.index(max(scores))
+    card = read_card("fashion-mnist", assets_dir=out)
+    selection = card["selection"]
+    assert selection["chosen"] == best
+    assert [c["validation_accuracy"] for c in selection["candidates"]] == scores
+    assert [c["command"] for c in selection["candidates"]] == [c["command"] for c in cards]
+    assert "once" in selection["test_set"] and card["validation"] == cards[best]["validation"]
+    name = "fashion-mnist-cnn.safetensors"
+    assert file_sha256(out / name) == file_sha256(folders[best] / name) == card["sha256"]
+    test_images, test_labels = load_dataset("fashion-mnist", "test", root=data_dir)
+    model = load_model("fashion-mnist", assets_dir=out, trusted=None)
+    assert round(evaluate(model, test_images, test_labels)[0], 4) == card["test_accuracy"]
+    entries = read_checkpoints("fashion-mnist", assets_dir=out, trusted=None)
+    assert [e["step"] for e in entries] == [0, 3, 6] and entries[-1]["file"] == name
+    assert entries[-1]["test_accuracy"] == card["test_accuracy"]
+    step3 = load_checkpoint("fashion-mnist", 3, assets_dir=out, trusted=None)
+    assert round(evaluate(step3, test_images, test_labels)[0], 4) == entries[1]["test_accuracy"]
+    assert 0.05 < entries[0]["test_accuracy"] < 0.2  # random weights: about 1 in 10
+    checkpoints_card = json.loads((out / "fashion-mnist-cnn-checkpoints.json").read_text())
+    assert checkpoints_card["validation"] == card["validation"]
+    assert checkpoints_card["training_images"] == 59_500
+
+
+@pytest.mark.data
+def test_select_refuses_runs_it_cannot_compare(validation_runs, tmp_path, capsys):
+    """Runs holding out other images, or not made with --validation, are refused with a
+    sentence and exit status 2, before anything is written."""
+    folders, _, data_dir = validation_runs
+    args = ["--dataset", "fashion-mnist", "--data-dir", str(data_dir), "--out", str(tmp_path)]
+    other = tmp_path / "other"
+    shutil.copytree(folders[1], other)
+    card_path = other / "fashion-mnist-cnn.json"
+    card = json.loads(card_path.read_text())
+    card["validation"]["images"] = 400
+    card_path.write_text(json.dumps(card))
+    assert main([*args, "--select", str(folders[0]), str(other)]) == 2
+    assert "held out different training images" in capsys.readouterr().err
+    del card["validation"]
+    card_path.write_text(json.dumps(card))
+    assert main([*args, "--select", str(folders[0]), str(other)]) == 2
+    assert "made with --validation" in capsys.readouterr().err
+    assert main([*args, "--select", str(tmp_path / "nowhere")]) == 2
+    assert "no readable" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other"]
+
+
+def test_bad_validation_option_explains_and_fails(data_dir, tmp_path, capsys):
+    """``--validation`` holding out every image exits with status 2 before training."""
+    if not dataset_available("mnist", root=data_dir):
+        pytest.skip(f"mnist not found in {data_dir}")
+    args = ["--dataset", "mnist", "--max-steps", "2", "--data-dir", str(data_dir)]
+    assert main([*args, "--validation", "60000", "--out", str(tmp_path)]) == 2
+    assert "--validation must hold out" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())

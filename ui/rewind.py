@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cnnviz.weights import WeightsError
+from cnnviz.weights import WeightsError, read_card
 from ui import address
 from ui.inside import Chosen
-from ui.models import SUBJECTS, checkpoint_model, checkpoints, ships_checkpoints
+from ui.models import SUBJECTS, assets_dir, checkpoint_model, checkpoints, ships_checkpoints
 
 STEP_HELP = (
     "One training step shows the network 128 training pictures and moves every weight a "
@@ -29,9 +29,9 @@ def step_param(steps: tuple[int, ...]) -> address.Choice:
     )
 
 
-def stage_words(step: int, epoch: float, last: int) -> str:
-    """What a student sees at ``step`` (``epoch`` passes over the training set; ``last``
-    is the trained network's step), in plain words."""
+def stage_words(step: int, epoch: float, last: int, pictures: int = 60_000) -> str:
+    """What a student sees at ``step`` (``epoch`` passes over the ``pictures`` training
+    pictures; ``last`` is the trained network's step), in plain words."""
     if step == 0:
         return (
             "Step 0 is the network before any training: every kernel holds random numbers. "
@@ -41,13 +41,13 @@ def stage_words(step: int, epoch: float, last: int) -> str:
     if epoch < 1:
         return (
             f"After {step:,} steps the network has seen {128 * step:,} training pictures, not "
-            "yet all 60,000 once. The test accuracy has already jumped, but the first layer's "
-            "kernels have hardly moved from their random start (compare them below with step "
-            "0): the layers nearer the answer learn first."
+            f"yet all {pictures:,} once. The test accuracy has already jumped, but the first "
+            "layer's kernels have hardly moved from their random start (compare them below "
+            "with step 0): the layers nearer the answer learn first."
         )
     if step < last:
         return (
-            f"After {epoch:.0f} passes over the 60,000 training pictures the first layer's "
+            f"After {epoch:.0f} passes over the {pictures:,} training pictures the first layer's "
             "kernels have grown stronger (see the numbers at the ends of their colour scale) "
             "and more patterned. Each later step changes them less: training now fine-tunes, "
             "and the test accuracy climbs slowly."
@@ -68,6 +68,7 @@ def choose_step(chosen: Chosen) -> Chosen:
         return chosen  # this version of the app ships no checkpoints of this network
     try:
         entries = checkpoints(name)
+        pictures = int(read_card(name, assets_dir=assets_dir()).get("training_images", 60_000))
     except WeightsError as error:
         st.warning(
             f"**Training cannot be rewound: the saved training steps are missing or damaged.** "
@@ -85,7 +86,7 @@ def choose_step(chosen: Chosen) -> Chosen:
         f"**Step {step:,} of {steps[-1]:,}** ({moment}): "
         f"**{accuracy:.1f} % right** on the 10,000 test pictures."
     )
-    st.caption(stage_words(step, entry["epoch"], steps[-1]))
+    st.caption(stage_words(step, entry["epoch"], steps[-1], pictures))
     if step == steps[-1]:
         return chosen
     try:
