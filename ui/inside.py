@@ -36,6 +36,8 @@ from cnnviz.explain import (
 )
 from cnnviz.grids import grid_html
 from cnnviz.model import CNN, count_parameters, feature_maps, saliency, to_tensor
+from cnnviz.model_file import MAX_MEGABYTES as MODEL_MEGABYTES
+from cnnviz.model_file import ModelCard, ModelFileError, from_bytes
 from cnnviz.mosaic import (
     SIGNED_MAP,
     UNSIGNED_MAP,
@@ -57,10 +59,14 @@ from cnnviz.weights import MODEL_NAMES, WeightsError, load_top_patches, pixels_s
 from ui import address, cache, linked, theme, views
 from ui.datasets import TITLES, offer_download
 from ui.drawing import drawing_pad
-from ui.models import SUBJECTS, assets_dir, model_title, shipped_model
+from ui.models import SUBJECTS, assets_dir, limit_threads, model_title, shipped_model
 from ui.user_model import get_user_model
 
 YOURS = "yours"  # the model-choice value for this session's own trained model
+UPLOAD = "upload"  # the model-choice value for a network file the student uploads
+UPLOAD_TITLE = "A network you trained (upload its file)"
+UPLOADED_KEY = "inside.uploaded"  # session state: the network from the last file accepted
+MEANWHILE = "fashion-mnist"  # the shipped network shown while no uploaded file is usable
 SOURCES = {"test": "A test picture", "upload": "Upload a picture", "draw": "Draw one"}
 STRIP_PX = 1200  # the flattened numbers and the hidden layer are drawn about this wide
 
@@ -75,7 +81,8 @@ PARAMS = (SOURCE, OPEN_TOP)
 
 
 def model_param(titles: dict[str, str]) -> address.Choice:
-    """Which network: one of ``titles`` (model choice -> its title)."""
+    """Which network: one of ``titles`` (model choice -> its title), or an uploaded file."""
+    titles = {**titles, UPLOAD: UPLOAD_TITLE}
     return address.Choice(
         "inside.model", "Which trained network?", tuple(titles), next(iter(titles)), titles.get
     )
@@ -132,7 +139,8 @@ def weights_digest(model: torch.nn.Module) -> str:
 
 
 def choose_model() -> Chosen | None:
-    """Radio of the shipped models (and this session's own); None with a message if damaged."""
+    """Radio of the shipped models (this session's own, an uploaded file); None with a
+    message if the shipped one chosen is damaged."""
     user = get_user_model()
     options = [*MODEL_NAMES, *([YOURS] if user is not None else [])]
     titles = {name: model_title(name) for name in MODEL_NAMES}
@@ -141,6 +149,11 @@ def choose_model() -> Chosen | None:
     choice = address.choice(model_param({name: titles[name] for name in options}), "radio")
     if choice == YOURS and user is not None:
         return Chosen(user.model, user.dataset, f"user:{weights_digest(user.model)}", titles[YOURS])
+    if choice == UPLOAD:
+        uploaded = choose_upload()
+        if uploaded is not None:
+            return uploaded
+        choice = MEANWHILE
     try:
         model = shipped_model(choice)
     except WeightsError as error:
@@ -153,6 +166,74 @@ def choose_model() -> Chosen | None:
         )
         return None
     return Chosen(model, choice, f"shipped:{choice}", titles[choice])
+
+
+@dataclass(frozen=True)
+class Uploaded:
+    """A network from a file this student uploaded (kept in their session only)."""
+
+    digest: str  # sha256 of the file's bytes: names the network in the shared caches
+    model: CNN  # eval mode, gradients off; private to this session
+    card: ModelCard  # what the Train page knew about it
+
+
+def choose_upload() -> Chosen | None:
+    """The uploader for a network file; the network in it once it passed every check (kept in
+    this session, so it stays chosen across pages), else None after saying why."""
+    file = st.file_uploader(
+        f"Your network's file from the Train page (.safetensors, at most {MODEL_MEGABYTES} MB)",
+        key="inside.model_file",
+        max_upload_size=MODEL_MEGABYTES,
+        help="After a race, the Train page offers your CNN as one file. Only such files "
+        "open here: they hold numbers and a card, never a program.",
+    )
+    meanwhile = f"Meanwhile the page shows the shipped {SUBJECTS[MEANWHILE]} network."
+    stored = st.session_state.get(UPLOADED_KEY)
+    stored = stored if isinstance(stored, Uploaded) else None
+    if file is not None:
+        data = file.getvalue()
+        digest = hashlib.sha256(data).hexdigest()
+        if stored is None or stored.digest != digest:
+            st.session_state.pop(UPLOADED_KEY, None)
+            try:
+                limit_threads()
+                model, card = from_bytes(data)  # every check; never unpickles
+            except ModelFileError as error:
+                st.error(f"{error} {meanwhile}", icon=":material/error:")
+                return None
+            stored = Uploaded(digest, model, card)
+            st.session_state[UPLOADED_KEY] = stored
+    elif stored is None:
+        st.info(
+            "Choose the file you downloaded from the Train page after a race (it ends in "
+            f".safetensors), or drag it here. {meanwhile}",
+            icon=":material/upload_file:",
+        )
+        return None
+    card = stored.card
+    st.success(_uploaded_words(stored.model, card), icon=":material/school:")
+    if file is None:
+        st.caption(
+            "This is the file you uploaded earlier in this visit; upload another to replace "
+            "it, or choose a shipped network above."
+        )
+    title = f"Your uploaded network ({card.dataset}, {100 * card.test_accuracy:.1f} % right)"
+    return Chosen(stored.model, card.dataset, f"upload:{stored.digest[:16]}", title)
+
+
+def _uploaded_words(model: CNN, card: ModelCard) -> str:
+    """What the card of an uploaded network says, in a few plain sentences."""
+    config = model.config
+    k = config.kernel_size
+    pool = "no pooling" if config.pool == "none" else f"{config.pool} pooling"
+    return (
+        f"**You are looking inside your own network**, from your file. It learned from "
+        f"{card.training_images:,} {TITLES[card.dataset]} training images "
+        f"({card.passes:.2f} passes) and got **{100 * card.test_accuracy:.1f} %** of the "
+        f"{card.test_images:,} test pictures right. Its layers: "
+        f"{' → '.join(map(str, config.channels))} filters of {k} × {k} with {pool}, "
+        f"{config.dense} dense units, {config.num_classes} classes."
+    )
 
 
 # --- choosing the picture -------------------------------------------------------------------

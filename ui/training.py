@@ -34,6 +34,16 @@ from cnnviz.augmentation import AugmentConfig, preview
 from cnnviz.confusion import most_confused
 from cnnviz.data import CLASS_NAMES, DatasetError, data_root, dataset_available
 from cnnviz.model import CNN, MLP, POOL_MODES, CNNConfig, count_parameters, layer_shapes
+from cnnviz.model_file import (
+    BLOCKS,
+    FILTERS,
+    KERNEL_SIZES,
+    MAX_MEGABYTES,
+    ModelCard,
+    file_size,
+    fits_upload,
+    to_bytes,
+)
 from cnnviz.plotting import figure_png
 from cnnviz.race import (
     CNN_NAME,
@@ -50,16 +60,16 @@ from cnnviz.race import (
     warm_up,
 )
 from cnnviz.race_figures import confusion_figure, kernels_figure
-from ui import address, views
+from ui import address, theme, views
 from ui.datasets import TITLES, offer_download
-from ui.user_model import set_user_model
+from ui.user_model import UserModel, get_user_model, set_user_model
 
 SUBSETS = (1_000, 5_000, 10_000, 20_000, 30_000, 60_000)  # training images to use
 BUDGETS = (10, 20, 30, 45, 60)  # seconds the race trains
 RATES = (0.0003, 0.001, 0.003, 0.01, 0.03)  # peak learning rates
 EPOCHS = (1, 2, 3, 4, 5, 8, 10, 15, 20)  # passes over the training images
-FILTERS = (4, 8, 16, 32, 64)  # filters of the first conv block; each further block doubles
-KERNEL_SIZES = (3, 5, 7)
+# The CNN's choices (FILTERS, KERNEL_SIZES, BLOCKS) live in cnnviz.model_file: a file a student
+# downloads is read back only if it holds one of these networks.
 POOL_TITLES = {"max": "Max", "avg": "Average", "none": "None"}
 COLOURS = {CNN_NAME: "#1f6feb", MLP_NAME: "#e8710a"}
 POLL_SECONDS = 1.0  # how often the page asks a running race for news
@@ -147,9 +157,12 @@ def preview_picture(dataset: str, augment: AugmentConfig, _images: np.ndarray) -
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _figure(kind: str, key: str, _values: np.ndarray, labels: tuple[str, ...] = ()) -> bytes:
-    builder = confusion_figure if kind == "confusion" else kernels_figure
-    return figure_png(builder(_values, labels) if labels else builder(_values))
+def _figure(kind: str, key: str, _values: np.ndarray, scale: float, labels=()) -> bytes:
+    """PNG of a race's confusion matrix or kernels (``key`` names the race and the network),
+    its text ``scale`` times larger, and ``scale`` times fewer kernels a row (each larger)."""
+    if kind == "confusion":
+        return figure_png(confusion_figure(_values, labels, text=scale))
+    return figure_png(kernels_figure(_values, columns=round(8 / scale)))  # 6 on a projector
 
 
 # --- Streamlit: the settings -------------------------------------------------------------------
@@ -165,7 +178,7 @@ WIDGETS = {
         ("train.dataset", "radio", "Dataset", tuple(TITLES), _D.dataset, TITLES.get, None),
         ("train.subset", "select_slider", "Training images", SUBSETS, _D.subset, "{:,}".format,
          "Drawn at random (always the same draw) from the 60,000."),
-        ("train.blocks", "segmented_control", "Conv blocks (conv → ReLU → pool)", (1, 2, 3),
+        ("train.blocks", "segmented_control", "Conv blocks (conv → ReLU → pool)", BLOCKS,
          len(_D.cnn.channels), None, "Each block has twice the filters of the one before."),
         ("train.filters", "select_slider", "Filters in the first block", FILTERS,
          _D.cnn.channels[0], None, "How many kernels the first layer learns."),
@@ -679,7 +692,8 @@ def results(job: Race) -> None:
         st.markdown("**Which classes get mixed up?** Rows: the true class; columns: the guess.")
         which = _widget("train.confusion")
         matrix = view.results[which].confusion
-        views.show(st, _figure("confusion", f"{job.id}-{which}", matrix, tuple(names)))
+        scale = theme.text_scale()
+        views.show(st, _figure("confusion", f"{job.id}-{which}", matrix, scale, tuple(names)))
         mistakes = [
             f"{names[t]} taken for {names[p]} ({n} times)" for t, p, n in most_confused(matrix)
         ]
@@ -691,11 +705,57 @@ def results(job: Race) -> None:
             "subtracts: many became edge or blob detectors, much like the presets on "
             "the Convolution page."
         )
-        views.show(st, _figure("kernels", str(job.id), kernels))
+        views.show(st, _figure("kernels", str(job.id), kernels, theme.text_scale()))
     st.success(
         "Your trained CNN is now **your** model on the “Inside a CNN” page (only you see it; "
         "the shipped model stays as it was).",
         icon=":material/school:",
+    )
+    user = get_user_model()
+    if user is not None:
+        offer_model_file(user, plan, cnn)
+
+
+def model_file_name(user: UserModel) -> str:
+    """``my-cnn-fashion-mnist-16-filters-83pct.safetensors``: which run, at a glance."""
+    filters = "-".join(map(str, user.config.channels))
+    return f"my-cnn-{user.dataset}-{filters}-filters-{100 * user.test_accuracy:.0f}pct.safetensors"
+
+
+def offer_model_file(user: UserModel, plan: Plan, cnn: ModelResult) -> None:
+    """A download of this student's CNN as one file, and what to do with it later."""
+    megabytes = file_size(user.config) / 10**6
+    if not fits_upload(user.config):
+        st.info(
+            f"Your CNN would be a file of {megabytes:.0f} MB, more than the {MAX_MEGABYTES} MB "
+            "“Inside a CNN” takes back, so it is not offered as a file: without pooling, "
+            "its dense layer needs a weight for every one of the many numbers it gets. Train "
+            "one with pooling or fewer filters to keep it.",
+            icon=":material/save:",
+        )
+        return
+    card = ModelCard(
+        dataset=user.dataset,
+        training_images=plan.subset,
+        passes=float(cnn.passes),
+        test_accuracy=user.test_accuracy,
+        test_images=int(cnn.confusion.sum()),
+    )
+    left, right = st.columns([1, 2], vertical_alignment="center")
+    left.download_button(
+        f"Download your CNN ({megabytes:.1f} MB)",
+        data=lambda: to_bytes(user.model, user.config, card),  # made only when clicked
+        file_name=model_file_name(user),
+        mime="application/octet-stream",
+        key="train.download_model",
+        icon=":material/download:",
+        on_click="ignore",
+    )
+    right.caption(
+        "One file holds your CNN: its learned numbers and a card saying how it was built and "
+        "what it reached. Keep it: another day, open “Inside a CNN”, choose “A network you "
+        "trained (upload its file)” and give it this file to look inside it again. It holds "
+        "numbers only, no program, so it is safe to open and to share."
     )
 
 

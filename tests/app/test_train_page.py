@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import time
+from contextlib import suppress
+from dataclasses import replace
+from itertools import product
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 from cnnviz.data import dataset_available
 from cnnviz.model import CNN, MLP, CNNConfig, count_parameters
+from cnnviz.model_file import offered
 from cnnviz.race import ModelResult
 from tests.app.conftest import APP, text_of
 from ui import training
@@ -303,3 +307,17 @@ def test_a_student_whose_race_waits_watches_the_running_one(open_page, monkeypat
     assert first.session_state["train.job"].view().status == "stopped"
     assert_idle()
     training.training_hall.clear()
+
+
+def test_every_cnn_the_page_offers_can_be_kept_as_a_file():
+    """The blocks, filters, kernels and poolings the widgets offer make exactly the networks a
+    network file may hold (cnnviz.model_file.offered), less those whose picture vanishes."""
+    keys = ("train.blocks", "train.filters", "train.kernel", "train.pool")
+    made = set()
+    for blocks, first, kernel, pool in product(*(training.WIDGETS[k][1].options for k in keys)):
+        channels = tuple(first * 2**i for i in range(blocks))
+        with suppress(ValueError):  # the picture shrinks to nothing: the page says so
+            made.add(
+                replace(training.DEFAULT_PLAN.cnn, channels=channels, kernel_size=kernel, pool=pool)
+            )
+    assert made == set(offered())
