@@ -11,8 +11,11 @@ import numpy as np
 from matplotlib.figure import Figure
 
 
-def confusion_figure(matrix: np.ndarray, labels: tuple[str, ...] | None = None) -> Figure:
-    """A ``(C, C)`` count matrix as a heat map with the counts written in."""
+def confusion_figure(
+    matrix: np.ndarray, labels: tuple[str, ...] | None = None, *, text: float = 1.0
+) -> Figure:
+    """A ``(C, C)`` count matrix as a heat map with the counts written in; ``text`` scales
+    every letter and number (1.25 on a projector) in a figure of the same size."""
     classes = len(matrix)
     labels = labels or tuple(str(i) for i in range(classes))
     fig = Figure(figsize=(6.4, 5.6))
@@ -26,21 +29,22 @@ def confusion_figure(matrix: np.ndarray, labels: tuple[str, ...] | None = None) 
             str(n),
             ha="center",
             va="center",
-            fontsize=8,
+            fontsize=8 * text,
             color="white" if n > 0.6 * top else "black",
         )
-    ax.set_xticks(range(classes), labels, rotation=45, ha="right")
-    ax.set_yticks(range(classes), labels)
-    ax.set_xlabel("predicted class")
-    ax.set_ylabel("true class")
+    ax.set_xticks(range(classes), labels, rotation=45, ha="right", fontsize=10 * text)
+    ax.set_yticks(range(classes), labels, fontsize=10 * text)
+    ax.set_xlabel("predicted class", fontsize=10 * text)
+    ax.set_ylabel("true class", fontsize=10 * text)
     fig.tight_layout()
     return fig
 
 
-def kernels_figure(kernels: np.ndarray) -> Figure:
-    """``(C, 1, k, k)`` kernels in a grid, each on its own symmetric red-blue scale."""
+def kernels_figure(kernels: np.ndarray, *, columns: int = 8) -> Figure:
+    """``(C, 1, k, k)`` kernels in a grid of ``columns`` (fewer on a projector: each kernel
+    larger), each on its own symmetric red-blue scale."""
     count = len(kernels)
-    cols = min(8, count)
+    cols = min(columns, count)
     rows = math.ceil(count / cols)
     fig = Figure(figsize=(cols * 0.8, rows * 0.8))
     axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
