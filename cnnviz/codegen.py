@@ -1,4 +1,5 @@
-"""PyTorch code that computes exactly what a page shows, ready to copy into a notebook."""
+"""PyTorch and Keras code that computes exactly what a page shows, ready to copy into a
+notebook."""
 
 from __future__ import annotations
 
@@ -136,6 +137,36 @@ def keras_conv_code(
         lines.append(f"out = out[::{sh}, ::{sw}]  # Keras refuses stride and dilation in one layer")
     lines.append("# out: (H', W', 1) when the kernel sums channels, else (H', W', C)")
     return "\n".join(lines)
+
+
+def pool_code(size, *, stride=None, padding=0, mode: str = "max") -> str:
+    """PyTorch code for :func:`cnnviz.pool2d` on ``image``, a float tensor ``(C, H, W)``.
+
+    torch's max pooling pads with -inf, so padding never wins; its average pooling counts
+    the zeros of the padding (``count_include_pad=True``), as the page does.
+    """
+    if mode not in ("max", "avg"):
+        raise ValueError(f"mode must be 'max' or 'avg', got {mode!r}")
+    size = pair(size, "size")
+    stride = pair(stride if stride is not None else size, "stride")
+    padding = pair(padding, "padding")
+    call = (
+        f"F.max_pool2d(x, kernel_size={size}, stride={stride}, padding={padding})"
+        if mode == "max"
+        else f"F.avg_pool2d(x, kernel_size={size}, stride={stride}, padding={padding},\n"
+        "                   count_include_pad=True)  # padding counts as 0"
+    )
+    return "\n".join(
+        [
+            "import torch",
+            "import torch.nn.functional as F",
+            "",
+            "# image: a float tensor (C, H, W); a grey map is (1, H, W)",
+            "x = image[None]  # (1, C, H, W): a batch of one",
+            f"out = {call}",
+            "out = out[0]  # (C, H', W'): one number per window",
+        ]
+    )
 
 
 def keras_pool_code(size, *, stride=None, padding=0, mode: str = "max") -> str:

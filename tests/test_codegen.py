@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from cnnviz import correlate2d, pool2d
-from cnnviz.codegen import conv_code, keras_conv_code, keras_pool_code
+from cnnviz.codegen import conv_code, keras_conv_code, keras_pool_code, pool_code
 
 
 @pytest.mark.parametrize("summed", [False, True])
@@ -58,6 +58,20 @@ POOL_CASES = [
     {"size": (2, 3), "stride": (1, 2), "padding": (1, 1), "mode": "avg"},
     {"size": 2, "stride": 1, "padding": 0, "mode": "avg"},
 ]
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_generated_pool_code_reproduces_pool2d(channels):
+    """The PyTorch pooling code the page shows gives pool2d's output, padding included."""
+    rng = np.random.default_rng(5)
+    for options in POOL_CASES:
+        image = rng.standard_normal((channels, 9, 8)).astype(np.float32)
+        scope = {"image": torch.from_numpy(image)}
+        exec(pool_code(**options), scope)  # noqa: S102 - the code is ours, built from numbers
+        want = pool2d(image, **options)
+        np.testing.assert_allclose(scope["out"].numpy(), want, rtol=1e-6, atol=1e-6)
+    with pytest.raises(ValueError, match="'max' or 'avg'"):
+        pool_code(2, mode="mean")
 
 
 def _run_keras(tmp_path, jobs):
