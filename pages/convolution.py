@@ -11,7 +11,7 @@ from cnnviz.codegen import conv_code, keras_conv_code
 from cnnviz.kernels import weights_problem
 from cnnviz.plotting import DIVERGING_MAPS
 from cnnviz.questions import draw_conv_shape, draw_conv_value, draw_which_kernel
-from ui import address, cache, conv, kernel_editor, linked, picker, quiz, views
+from ui import address, cache, code_box, conv, kernel_editor, linked, picker, quiz, views
 from ui.boot import run_under_app
 from ui.kernel_editor import kernel_choice, kernel_matrix
 from ui.lessons import next_step
@@ -185,13 +185,11 @@ if flip.open:
 
 with st.expander("The same in PyTorch or Keras, and downloads"):
     layer = {"channels": image.shape[0] if colour else 1, "relu": settings.relu}
-    in_torch, in_keras = st.tabs(["PyTorch", "Keras"])
-    in_torch.code(conv_code(kernel, **layer, **settings.options()), language="python")
-    in_keras.caption(
-        "Keras keeps the colour channels last, (H, W, C), and its kernels as (kh, kw, in, out). "
-        "Its own padding knows only 'valid' and 'same', so the exact padding is added first."
+    code_box.code_tabs(
+        conv_code(kernel, **layer, **settings.options()),
+        keras_conv_code(kernel, **layer, **settings.options()),
+        code_box.KERAS_LAYOUT + " Its kernels are (kh, kw, in, out).",
     )
-    in_keras.code(keras_conv_code(kernel, **layer, **settings.options()), language="python")
     d1, d2 = st.columns(2)  # the files are made only when a button is pressed
     d1.download_button(
         "Output as .npy (exact numbers)", partial(cache.npy_of, out), "output.npy", key="conv.npy"

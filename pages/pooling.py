@@ -4,9 +4,11 @@ import inspect
 
 import streamlit as st
 
-from cnnviz import pooling as pool_code
-from ui import address, picker, pooling
+from cnnviz import pooling as pool_source
+from cnnviz.codegen import keras_pool_code, pool_code
+from ui import address, code_box, picker, pooling
 from ui.boot import run_under_app
+from ui.lessons import next_step
 from ui.picker import picture_or_stop
 
 run_under_app()
@@ -26,7 +28,7 @@ controls, view = st.columns([1.2, 3], gap="medium")  # the map and its pooling b
 with controls:  # the controls a teacher changes, on the first screen
     st.subheader("1. What to pool")
     what, kernel = pooling.source_panel()
-    st.subheader("2. The window and how it moves")
+    st.markdown("**The window and how it moves**")
     settings = pooling.settings_panel()
 linked_view = view.container()  # filled once the map and the settings are known
 
@@ -45,7 +47,7 @@ if why:
     st.stop()
 
 with linked_view:
-    st.subheader("3. Check one window by hand")
+    st.subheader("2. Check one window by hand")
     pooling.linked_windows(key, values, settings, top)
     st.markdown(
         "Move the pointer over the pooled map (or tap it): the gold box on the left is that "
@@ -58,27 +60,27 @@ with linked_view:
         + " **Play** walks the window over the map; arrow keys move it one cell."
     )
 
-st.subheader("4. The output size")
+st.subheader("3. The output size")
 out_shape = pooling.formula(height, width, settings)
 
-st.subheader("5. Max and average pooling, side by side")
+st.subheader("4. Max and average pooling, side by side")
 pooling.side_by_side(key, values, settings, top)
 
-st.subheader("6. Pooling again and again")
+st.subheader("5. Pooling again and again")
 st.markdown(
     "Every pooling shrinks the map again. Large shapes and strong edges survive; fine detail, "
     "thin lines and exact positions are lost."
 )
 pooling.repeated(key, values, settings, top)
 
-st.subheader("7. The pipeline: convolution → ReLU → pooling")
+st.subheader("6. The pipeline: convolution → ReLU → pooling")
 st.markdown(
     "This is one block of a CNN. The convolution finds a pattern, ReLU keeps only the positive "
     "answers, pooling shrinks the result. The pipeline runs on the grey picture."
 )
 pooling.pipeline(picked, kernel, settings)
 
-st.subheader("8. What pooling buys: small shifts matter less")
+st.subheader("7. What pooling buys: small shifts matter less")
 st.markdown(
     "Move the picture by a few pixels and compare before and after. The feature map moves with "
     "the picture, so many of its numbers change; after pooling, a winner that moved inside its "
@@ -86,8 +88,23 @@ st.markdown(
 )
 pooling.shift_test(picked, kernel, settings)
 
-st.subheader("9. Predict, then reveal")
+st.subheader("8. Predict, then reveal")
 pooling.question(values, settings, out_shape)
+
+with st.expander("The same in PyTorch or Keras"):
+    st.markdown(
+        f"Both start from the map this page pools ({pooling.SOURCES[what][:1].lower()}"
+        f"{pooling.SOURCES[what][1:]}) and use "
+        f"your settings: {settings.text()}, {pooling.MODES[settings.mode].lower()}."
+    )
+    window = {"stride": settings.stride, "padding": settings.padding, "mode": settings.mode}
+    code_box.code_tabs(
+        pool_code(settings.size, **window),
+        keras_pool_code(settings.size, **window),
+        "Keras keeps the colour channels last, (H, W, C). Its pooling layers pad only with "
+        "'same', so the exact padding is added first: -inf for max pooling, which never "
+        "wins, and zeros for average pooling, which count.",
+    )
 
 with st.expander("How is this computed? The code"):
     st.markdown(
@@ -95,4 +112,6 @@ with st.expander("How is this computed? The code"):
         "(keeping the largest, or adding them up), then the columns, and divides for the "
         "average. Tests check it against PyTorch's `max_pool2d` and `avg_pool2d`."
     )
-    st.code(inspect.getsource(pool_code), language="python")
+    st.code(inspect.getsource(pool_source), language="python")
+
+next_step("pages/pooling.py")

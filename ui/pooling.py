@@ -191,7 +191,7 @@ def legend(top: float | None) -> str:
     return f"Feature map colours: black is 0, bright yellow is {top:.3g} (the largest value)."
 
 
-# --- 3. side by side ---------------------------------------------------------------------------
+# --- 4. side by side ---------------------------------------------------------------------------
 
 
 def side_by_side(key: str, values: np.ndarray, s: PoolSettings, top: float | None) -> None:
@@ -222,7 +222,7 @@ def side_by_side(key: str, values: np.ndarray, s: PoolSettings, top: float | Non
     )
 
 
-# --- 4. one window by hand ---------------------------------------------------------------------
+# --- 2. one window by hand ---------------------------------------------------------------------
 
 
 def linked_windows(key: str, values: np.ndarray, s: PoolSettings, top: float | None) -> None:
@@ -426,7 +426,7 @@ def shift_test(picked, kernel: str, s: PoolSettings) -> None:
     chart.image(svg, width="stretch")  # SVG: the browser draws it, sharp at any size
 
 
-# --- 9. the questions --------------------------------------------------------------------------
+# --- 8. the questions --------------------------------------------------------------------------
 
 
 def question(values: np.ndarray, s: PoolSettings, out_shape) -> None:

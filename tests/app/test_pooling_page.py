@@ -18,8 +18,10 @@ from streamlit.testing.v1 import AppTest
 from cnnviz import KERNELS, output_size, pool2d
 from cnnviz.images import decode_image
 from cnnviz.invariance import shift_effects
+from tests.app.conftest import APP, open_page
 
-PAGE = "../../pages/pooling.py"
+PAGE = "pages/pooling.py"  # run under app.py, as a student opens it (its Next link needs the
+# app's page list)
 
 
 def png_bytes(array: np.ndarray) -> bytes:
@@ -51,13 +53,14 @@ def working_pixels(data: bytes) -> np.ndarray:
 
 def page(data: bytes | None = GREY_PNG, **state) -> AppTest:
     """The page, run once with ``state`` preset and (unless None) ``data`` uploaded."""
-    at = AppTest.from_file(PAGE, default_timeout=60)
+    at = AppTest.from_file(APP, default_timeout=60)
     for key, value in state.items():
         at.session_state[key] = value
-    if data is None:
-        return at.run()
-    at.session_state["input.source"] = "upload"
     at.run()
+    if data is None:
+        return at.switch_page(PAGE).run()
+    at.session_state["input.source"] = "upload"
+    at.switch_page(PAGE).run()
     at.file_uploader[0].set_value(("photo.png", data, "image/png"))
     return at.run()
 
@@ -132,10 +135,7 @@ def test_each_number_input_changes_the_shape(key, value, shape):
 
 def test_settings_come_from_the_url():
     """A shared link with ?pool.kh=3&pool.sw=1 opens with those settings."""
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    at.query_params["pool.kh"] = "3"
-    at.query_params["pool.sw"] = "1"
-    at.run()
+    at = open_page(PAGE, {"pool.kh": "3", "pool.sw": "1"})
     no_errors(at)
     assert at.number_input(key="pool.kh").value == 3
     assert "⌊(256 + 0 + 0 − 3) / 2⌋ + 1" in texts(at)
@@ -256,3 +256,41 @@ def test_tiny_picture_explains_instead_of_failing(what):
     at = page(png_bytes(np.array([[0, 255], [255, 0]], np.uint8)), **{"pool.what": what})
     assert not at.exception
     assert at.warning
+
+
+def test_sections_are_numbered_in_reading_order(grey_page):
+    """The first screen reads 1 (the controls), 2 (the window by hand beside them), then 3
+    below; every section after keeps counting up by one."""
+    numbered = [h.value for h in grey_page.subheader if re.match(r"\d+\. ", h.value)]
+    assert numbered[:3] == ["1. What to pool", "2. Check one window by hand", "3. The output size"]
+    assert [int(h.split(".")[0]) for h in numbered] == list(range(1, len(numbered) + 1))
+    assert "**The window and how it moves**" in texts(grey_page)
+
+
+def test_code_box_shows_pytorch_and_keras_with_the_settings():
+    """PyTorch and Keras tabs hold the pooling of the page's settings; the PyTorch code run
+    on the picture gives what cnnviz.pool2d gives."""
+    import torch
+
+    from cnnviz.codegen import keras_pool_code, pool_code
+
+    at = page(**{"pool.kh": 3, "pool.ph": 1, "pool.sw": 1})
+    at.segmented_control(key="pool.mode").set_value("avg").run()
+    no_errors(at)
+    labels = [t.label for t in at.tabs]
+    assert labels[labels.index("PyTorch") + 1] == "Keras"
+    options = {"stride": (2, 1), "padding": (1, 0), "mode": "avg"}
+    torch_code = pool_code((3, 2), **options)
+    codes = [c.value for c in at.code]
+    assert torch_code in codes and keras_pool_code((3, 2), **options) in codes
+    assert "3 × 2 window, stride 2 × 1, padding 1 × 0, average pooling" in texts(at)
+    x = working_pixels(GREY_PNG)  # (24, 20)
+    scope = {"image": torch.from_numpy(x[None])}
+    exec(torch_code, scope)  # noqa: S102 - the code the page shows, built from numbers
+    np.testing.assert_allclose(scope["out"][0].numpy(), pool2d(x, (3, 2), **options), atol=1e-6)
+
+
+def test_the_page_ends_with_the_next_lesson(grey_page):
+    """After pooling comes the four-filter lesson."""
+    links = [link.label for link in grey_page.get("page_link")]
+    assert "Next: 5. Four filters side by side" in links
