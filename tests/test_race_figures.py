@@ -21,7 +21,7 @@ def test_the_kernel_grid_draws_every_kernel():
 
 def test_projector_scale_enlarges_the_letters_and_the_kernels():
     """text=1.25 writes every count and label 1.25 times larger in a figure of the same size;
-    six kernels a row instead of eight make each kernel larger in the same width."""
+    fewer kernels a row (the page's projector grid) make each kernel larger in the same width."""
     matrix = np.arange(100).reshape(10, 10)
     normal, projector = confusion_figure(matrix), confusion_figure(matrix, text=1.25)
     assert projector.get_size_inches().tolist() == normal.get_size_inches().tolist()

@@ -20,6 +20,7 @@ override both.
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import uuid
@@ -159,10 +160,12 @@ def preview_picture(dataset: str, augment: AugmentConfig, _images: np.ndarray) -
 @st.cache_data(max_entries=64, show_spinner=False)
 def _figure(kind: str, key: str, _values: np.ndarray, scale: float, labels=()) -> bytes:
     """PNG of a race's confusion matrix or kernels (``key`` names the race and the network),
-    its text ``scale`` times larger, and ``scale`` times fewer kernels a row (each larger)."""
-    if kind == "confusion":
-        return figure_png(confusion_figure(_values, labels, text=scale))
-    return figure_png(kernels_figure(_values, columns=round(8 / scale)))  # 6 on a projector
+    its text ``scale`` times larger."""
+    if kind == "confusion":  # drawn with more pixels on a projector, where it gets more room
+        return figure_png(confusion_figure(_values, labels, text=scale), dpi=round(110 * scale))
+    # On a projector, a square-ish grid, at least four a row: 16 kernels sit four a row, 32 six.
+    columns = 8 if scale == 1 else max(4, math.ceil(math.sqrt(len(_values))))
+    return figure_png(kernels_figure(_values, columns=columns))
 
 
 # --- Streamlit: the settings -------------------------------------------------------------------
@@ -687,12 +690,12 @@ def results(job: Race) -> None:
         "Augmentation trains for exactly this; compare runs with it on and off below."
     )
     names = CLASS_NAMES[plan.dataset]
-    left, right = st.columns(2, gap="large")
+    scale = theme.text_scale()  # on a projector the matrix gets three fifths of the width
+    left, right = st.columns([3, 2] if scale > 1 else 2, gap="large")
     with left:
         st.markdown("**Which classes get mixed up?** Rows: the true class; columns: the guess.")
         which = _widget("train.confusion")
         matrix = view.results[which].confusion
-        scale = theme.text_scale()
         views.show(st, _figure("confusion", f"{job.id}-{which}", matrix, scale, tuple(names)))
         mistakes = [
             f"{names[t]} taken for {names[p]} ({n} times)" for t, p, n in most_confused(matrix)
@@ -705,7 +708,7 @@ def results(job: Race) -> None:
             "subtracts: many became edge or blob detectors, much like the presets on "
             "the Convolution page."
         )
-        views.show(st, _figure("kernels", str(job.id), kernels, theme.text_scale()))
+        views.show(st, _figure("kernels", str(job.id), kernels, scale))
     st.success(
         "Your trained CNN is now **your** model on the “Inside a CNN” page (only you see it; "
         "the shipped model stays as it was).",
@@ -751,11 +754,11 @@ def offer_model_file(user: UserModel, plan: Plan, cnn: ModelResult) -> None:
         icon=":material/download:",
         on_click="ignore",
     )
-    right.caption(
-        "One file holds your CNN: its learned numbers and a card saying how it was built and "
-        "what it reached. Keep it: another day, open “Inside a CNN”, choose “A network you "
-        "trained (upload its file)” and give it this file to look inside it again. It holds "
-        "numbers only, no program, so it is safe to open and to share."
+    right.markdown(
+        "**Keep your CNN for another day.** This one file holds its learned numbers and a "
+        "card saying how it was built and what it reached. Later, open “Inside a CNN”, choose "
+        "“A network you trained (upload its file)” and give it this file to look inside your "
+        "network again. It holds numbers only, no program, so it is safe to open and to share."
     )
 
 
