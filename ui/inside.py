@@ -228,9 +228,9 @@ def _uploaded_words(model: CNN, card: ModelCard) -> str:
     pool = "no pooling" if config.pool == "none" else f"{config.pool} pooling"
     return (
         f"**You are looking inside your own network**, from your file. It learned from "
-        f"{card.training_images:,} {TITLES[card.dataset]} training images "
-        f"({card.passes:.2f} passes) and got **{100 * card.test_accuracy:.1f} %** of the "
-        f"{card.test_images:,} test pictures right. Its layers: "
+        f"{card.training_images:,} {TITLES[card.dataset]} training images in "
+        f"{card.passes:.2f} passes over them and got **{100 * card.test_accuracy:.1f} %** of "
+        f"the {card.test_images:,} test pictures right. Its layers: "
         f"{' → '.join(map(str, config.channels))} filters of {k} × {k} with {pool}, "
         f"{config.dense} dense units, {config.num_classes} classes."
     )

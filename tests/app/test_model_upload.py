@@ -12,7 +12,6 @@ import io
 import json
 import re
 import struct
-import time
 from dataclasses import replace
 
 import numpy as np
@@ -26,6 +25,9 @@ from cnnviz.data import CLASS_NAMES, dataset_available, load_dataset
 from cnnviz.model import CNN, to_tensor
 from cnnviz.model_file import CARD_KEY, ModelCard, card_json, to_bytes
 from tests.app.conftest import APP, text_of
+from tests.app.test_inside_page import ok
+from tests.app.test_inside_page import page as inside_page
+from tests.app.test_train_page import short_race
 from ui import training
 from ui.inside import UPLOAD
 
@@ -44,18 +46,9 @@ def with_data(data_dir, monkeypatch):
     return data_dir
 
 
-def ok(at: AppTest) -> AppTest:
-    assert not at.exception, [e.message for e in at.exception]
-    return at
-
-
-def visit(page: str, **state) -> AppTest:
-    """A new student's session on ``page``."""
-    at = AppTest.from_file(APP, default_timeout=120)
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.run()
-    return ok(at.switch_page(page).run())
+def visit(**state) -> AppTest:
+    """A new student's session on Inside a CNN."""
+    return inside_page(APP, **state)
 
 
 @pytest.fixture
@@ -71,20 +64,6 @@ def downloads(monkeypatch) -> dict:
 
     monkeypatch.setattr(MediaFileManager, "add_deferred", listen)
     return found
-
-
-def race_to_the_end(at: AppTest) -> AppTest:
-    """1,000 images, one pass, three steps each; poll as the page's fragment does."""
-    at.select_slider(key="train.subset").set_value(1_000)
-    at.segmented_control(key="train.mode").set_value("epochs").run()
-    at.select_slider(key="train.epochs").set_value(1).run()
-    at.button(key="train.start").click().run()
-    deadline = time.monotonic() + 300
-    while at.session_state["train.job"].active:
-        assert time.monotonic() < deadline, "the race did not end in time"
-        time.sleep(0.5)
-        at.run()
-    return ok(at.run())
 
 
 def upload(at: AppTest, data: bytes, name: str = "my-cnn.safetensors") -> AppTest:
@@ -112,7 +91,10 @@ def test_a_downloaded_cnn_uploaded_later_predicts_what_it_predicted(downloads, w
     """Train a tiny race, take the file its download button makes, upload it in another
     visit: the page says it is the student's network, with its card, and prints its own
     prediction and all ten probabilities; the shipped network is one click away."""
-    trainer = race_to_the_end(visit("pages/train.py", **{training.MAX_STEPS_KEY: 3}))
+    trainer = AppTest.from_file(APP, default_timeout=120)
+    trainer.session_state[training.MAX_STEPS_KEY] = 3  # three steps each: a tiny race
+    trainer.run()
+    trainer = short_race(ok(trainer.switch_page("pages/train.py").run()))
     user = trainer.session_state["user_model"]
     button = trainer.download_button(key="train.download_model")
     assert button.label.startswith("Download your CNN (") and button.label.endswith(" MB)")
@@ -121,7 +103,7 @@ def test_a_downloaded_cnn_uploaded_later_predicts_what_it_predicted(downloads, w
     assert name.startswith("my-cnn-fashion-mnist-16-filters-") and name.endswith(".safetensors")
     data = downloads[name]()  # what the browser receives on a click
 
-    later = upload(visit(INSIDE), data, name)
+    later = upload(visit(), data, name)
     text = text_of(later)
     assert "**You are looking inside your own network**" in text
     job = trainer.session_state["train.job"]
@@ -157,7 +139,7 @@ def test_an_uploaded_digit_network_keeps_the_digits_and_stays_for_the_visit(
     """An MNIST network's file: digit names, MNIST test pictures, its own answer; after a
     visit to another page it is still the network shown; another student never sees it."""
     model, data = network_file
-    at = upload(visit(INSIDE), data)
+    at = upload(visit(), data)
     pixels, _ = load_dataset("mnist", "test", root=with_data)
     best, probabilities = own_answer(model, pixels[0])
     assert f"Prediction: {CLASS_NAMES['mnist'][best]} (" in text_of(at)
@@ -171,7 +153,7 @@ def test_an_uploaded_digit_network_keeps_the_digits_and_stays_for_the_visit(
     assert "the file you uploaded earlier in this visit" in text
     assert printed_probabilities(at) == probabilities
 
-    other = visit(INSIDE)
+    other = visit()
     assert SHIPPED_CONV1 in text_of(other)
     other.radio(key="inside.model").set_value(UPLOAD).run()
     assert "Choose the file you downloaded from the Train page" in text_of(ok(other))
@@ -186,7 +168,7 @@ def test_a_second_file_replaces_the_first_and_no_cache_mixes_them(network_file, 
     second = CNN(first.config, mean=0.29, std=0.35).eval()  # other random weights
     with torch.no_grad():
         second.output.bias.copy_(torch.arange(10.0))  # digit 9 wins by far
-    at = upload(visit(INSIDE), data)
+    at = upload(visit(), data)
     pixels, _ = load_dataset("mnist", "test", root=with_data)
     assert printed_probabilities(at) == own_answer(first, pixels[0])[1]
     again = to_bytes(second, second.config, ModelCard("mnist", 5_000, 2.0, 0.1))
@@ -225,7 +207,7 @@ def hostile_files(good: bytes, model: CNN) -> list[tuple[str, bytes, str]]:
 def test_hostile_files_get_their_sentence_and_the_shipped_network(network_file, with_data):
     """Each: its sentence in an error box, no exception, the shipped network's views below."""
     model, good = network_file
-    at = visit(INSIDE)
+    at = visit()
     for what, data, words in hostile_files(good, model):
         at.radio(key="inside.model").set_value(UPLOAD).run()
         at.file_uploader(key="inside.model_file").set_value((f"{what}.safetensors", data, ""))
