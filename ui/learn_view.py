@@ -13,21 +13,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
 from cnnviz.learn import MAX_STEPS, TARGETS, LearnConfig, Trajectory, descend
 from ui import address, cache
-from ui.linked import floats_spec, stops
+from ui.linked import component_files, floats_spec, stops
 
-HERE = Path(__file__).parent / "components"
-_learn = st.components.v2.component(
-    "cnnviz_learn",
-    js=(HERE / "learn.js").read_text(),
-    css=(HERE / "learn.css").read_text(),
-)
+_learn = st.components.v2.component("cnnviz_learn", **component_files("learn"))
 
 TARGET_TITLES = {
     "sobel_x": "Sobel x (edges)",

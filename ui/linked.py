@@ -22,11 +22,18 @@ from cnnviz.mosaic import encode_png
 from cnnviz.plotting import colour_table
 
 HERE = Path(__file__).parent / "components"
-_linked = st.components.v2.component(
-    "cnnviz_linked",
-    js=(HERE / "linked.js").read_text(),
-    css=(HERE / "linked.css").read_text(),
-)
+
+
+def component_files(name: str) -> dict[str, str]:
+    """The ``js`` and ``css`` of browser component ``name``: the shared ``common`` file of
+    each (number loading, colour scales, Play and Pause, buttons), then its own."""
+    return {
+        kind: (HERE / f"common.{kind}").read_text() + "\n" + (HERE / f"{name}.{kind}").read_text()
+        for kind in ("js", "css")
+    }
+
+
+_linked = st.components.v2.component("cnnviz_linked", **component_files("linked"))
 STOPS = 11  # colour-scale stops sent to the browser; it interpolates between them
 LARGEST = 512  # pixels: the longest side of a picture the linked views draw (26rem, or 34 in
 # projector mode); the numbers always come at full size

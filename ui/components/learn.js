@@ -6,36 +6,7 @@
 // the same sum the server's correlate2d makes), the error against the target output, and the
 // loss curve up to t. Every number is set as textContent: nothing from the data is markup.
 
-const FLOATS = new Map(); // url -> Promise<Float32Array>
 const VIEWS = new WeakMap(); // parentElement -> the live view
-
-function floats(spec) {
-  const key = `${spec.url}|${spec.dtype}`;
-  if (!FLOATS.has(key)) {
-    FLOATS.set(
-      key,
-      fetch(spec.url)
-        .then((answer) => {
-          if (!answer.ok) throw new Error(`HTTP ${answer.status}`);
-          return answer.arrayBuffer();
-        })
-        .then((buffer) => {
-          if (spec.dtype !== "u8") return new Float32Array(buffer);
-          const bytes = new Uint8Array(buffer);
-          return Float32Array.from(bytes, (b) => Math.fround(b / 255));
-        }),
-    );
-    if (FLOATS.size > 24) FLOATS.delete(FLOATS.keys().next().value);
-  }
-  return FLOATS.get(key);
-}
-
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 function num(v, digits = 2) {
   if (!Number.isFinite(v)) return "—";
@@ -47,24 +18,6 @@ function lossText(v) {
   if (!Number.isFinite(v)) return "—";
   if (v === 0) return "0";
   return (v >= 0.01 && v < 1000 ? v.toFixed(4) : v.toExponential(2)).replace("-", "−");
-}
-
-function hexToRgb(hex) {
-  const n = parseInt(hex.slice(1), 16);
-  return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
-}
-
-// A colour scale from evenly spaced stops over [low, high].
-function scale(stops, low, high) {
-  const rgb = stops.map(hexToRgb);
-  const span = high - low || 1;
-  return (v) => {
-    if (!Number.isFinite(v)) return [235, 235, 235];
-    const t = Math.min(1, Math.max(0, (v - low) / span)) * (rgb.length - 1);
-    const i = Math.min(rgb.length - 2, Math.floor(t));
-    const f = t - i;
-    return rgb[i].map((c, k) => Math.round(c + f * (rgb[i + 1][k] - c)));
-  };
 }
 
 // A canvas with one canvas pixel per value, enlarged by CSS with square pixels.
@@ -140,7 +93,7 @@ function pane(title, content, caption) {
 }
 
 function button(text, title, onclick) {
-  const b = el("button", "ln-button", text);
+  const b = el("button", "cv-button", text);
   b.type = "button";
   if (title) b.title = title;
   b.onclick = onclick;
@@ -231,17 +184,17 @@ class LearnView {
     this.playButton = button("▶ Play", "Play the learning", () => this.toggle());
     this.next = button("▶|", "One step on", () => this.go(this.step + 1));
     this.restart = button("|◀", "Back to the start", () => this.go(0));
-    const speedLabel = el("label", "ln-label", "Speed ");
+    const speedLabel = el("label", "cv-label", "Speed ");
     this.speed = el("input");
     Object.assign(this.speed, { type: "range", min: 5, max: 120, step: 5, value: 20 });
     this.speed.setAttribute("aria-label", "Play speed, steps per second");
-    this.speedText = el("span", "ln-value");
+    this.speedText = el("span", "cv-value ln-value");
     this.speed.oninput = () => {
       this.speedText.textContent = `${this.speed.value} steps/s`;
       if (this.timer) this.start();
     };
     speedLabel.append(this.speed, this.speedText);
-    const scrubLabel = el("label", "ln-label ln-grow", "Step ");
+    const scrubLabel = el("label", "cv-label cv-grow ln-grow", "Step ");
     this.scrub = el("input");
     Object.assign(this.scrub, { type: "range", min: 0, max: 0, value: 0 });
     this.scrub.setAttribute("aria-label", "Learning step");
@@ -398,8 +351,7 @@ class LearnView {
   }
 
   start() {
-    clearInterval(this.timer);
-    this.timer = setInterval(() => {
+    play(this, () => {
       if (this.step >= this.d.steps) {
         this.stop();
         this.show();
@@ -407,19 +359,11 @@ class LearnView {
       }
       this.step += 1;
       this.show();
-    }, 1000 / Number(this.speed.value));
-    this.playButton.textContent = "⏸ Pause";
-    this.playButton.setAttribute("aria-pressed", "true");
-    this.root.dataset.playing = "true";
+    });
   }
 
   stop() {
-    if (!this.timer) return;
-    clearInterval(this.timer);
-    this.timer = null;
-    this.playButton.textContent = "▶ Play";
-    this.playButton.setAttribute("aria-pressed", "false");
-    this.root.dataset.playing = "false";
+    pause(this);
   }
 
   key(event) {

@@ -10,40 +10,7 @@
 // The numbers come from float32 arrays the server computed, fetched once per content from
 // the media URLs in data (never user text spliced into markup: every number is textContent).
 
-const FLOATS = new Map(); // url -> Promise<Float32Array>, shared by every view of the tab
 const VIEWS = new WeakMap(); // parentElement -> the live view
-
-// The exact numbers behind a view: {url, dtype}. "u8" holds k for pixels that are exactly
-// k / 255 (float32 division, as numpy made them); "f4" holds float32 as they are.
-function floats(spec) {
-  const key = `${spec.url}|${spec.dtype}`;
-  if (!FLOATS.has(key)) {
-    FLOATS.set(
-      key,
-      fetch(spec.url)
-        .then((answer) => {
-          if (!answer.ok) throw new Error(`HTTP ${answer.status}`);
-          return answer.arrayBuffer();
-        })
-        .then((buffer) => {
-          if (spec.dtype !== "u8") return new Float32Array(buffer);
-          const bytes = new Uint8Array(buffer);
-          const values = new Float32Array(bytes.length);
-          for (let i = 0; i < bytes.length; i++) values[i] = Math.fround(bytes[i] / 255);
-          return values;
-        }),
-    );
-    if (FLOATS.size > 24) FLOATS.delete(FLOATS.keys().next().value); // keep the tab small
-  }
-  return FLOATS.get(key);
-}
-
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 // Short numbers that keep their meaning: 0.0039 stays 0.0039, 12.5 stays 12.5.
 function short(v) {
@@ -79,24 +46,6 @@ function plural(n, one, many) {
 
 function fixed(v, digits = 4) {
   return Number.isFinite(v) ? v.toFixed(digits).replace("-", "−") : short(v);
-}
-
-function hexToRgb(hex) {
-  const n = parseInt(hex.slice(1), 16);
-  return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
-}
-
-// A colour scale from evenly spaced stops (hex strings) over [low, high].
-function scale(stops, low, high) {
-  const rgb = stops.map(hexToRgb);
-  const span = high - low || 1;
-  return (v) => {
-    if (!Number.isFinite(v)) return [235, 235, 235];
-    const t = Math.min(1, Math.max(0, (v - low) / span)) * (rgb.length - 1);
-    const i = Math.min(rgb.length - 2, Math.floor(t));
-    const f = t - i;
-    return rgb[i].map((c, k) => Math.round(c + f * (rgb[i + 1][k] - c)));
-  };
 }
 
 function paint(cell, rgb) {
@@ -194,20 +143,20 @@ class Stepper {
     this.onLayer = null; // set by a view with layers: called with -1 or +1
     this.bar = el("div", "lv-controls");
     if (play) {
-      this.playButton = el("button", "lv-button", "▶ Play");
+      this.playButton = el("button", "cv-button", "▶ Play");
       this.playButton.type = "button";
       this.playButton.onclick = () => this.toggle();
-      const back = el("button", "lv-button", "◀");
+      const back = el("button", "cv-button", "◀");
       back.type = "button";
       back.title = "One step back";
       back.setAttribute("aria-label", "One step back");
       back.onclick = () => this.step(-1);
-      const next = el("button", "lv-button", "▶|");
+      const next = el("button", "cv-button", "▶|");
       next.type = "button";
       next.title = "One step on";
       next.setAttribute("aria-label", "One step on");
       next.onclick = () => this.step(1);
-      const jumpLabel = el("label", "lv-label", "Play moves ");
+      const jumpLabel = el("label", "cv-label", "Play moves ");
       this.jump = el("select", "lv-select");
       this.jump.setAttribute("aria-label", "How far Play moves the window each step");
       for (const [value, text] of [
@@ -219,11 +168,11 @@ class Stepper {
         this.jump.append(option);
       }
       jumpLabel.append(this.jump);
-      const speedLabel = el("label", "lv-label", "Speed ");
+      const speedLabel = el("label", "cv-label", "Speed ");
       this.speed = el("input");
       Object.assign(this.speed, { type: "range", min: 1, max: 60, value: 8 });
       this.speed.setAttribute("aria-label", "Play speed, steps per second");
-      this.speedText = el("span", "lv-value");
+      this.speedText = el("span", "cv-value");
       this.speed.oninput = () => {
         this.speedText.textContent = `${this.speed.value}/s`;
         if (this.timer) this.start();
@@ -231,7 +180,7 @@ class Stepper {
       this.speed.oninput();
       this.speed.addEventListener("input", () => (this.speedChosen = true)); // a person's
       speedLabel.append(this.speed, this.speedText);
-      const scrubLabel = el("label", "lv-label lv-grow", "Position ");
+      const scrubLabel = el("label", "cv-label cv-grow", "Position ");
       this.scrub = el("input");
       Object.assign(this.scrub, { type: "range", min: 0, max: 0, value: 0 });
       this.scrub.setAttribute("aria-label", "Window position, row by row");
@@ -327,11 +276,10 @@ class Stepper {
   }
 
   start() {
-    clearInterval(this.timer);
     this.hovered = null;
     if (!this.nextPlayed(this.pinned)) this.pinned = [0, 0]; // at the end: play again
     this.root.dataset.ended = "false";
-    this.timer = setInterval(() => {
+    play(this, () => {
       const next = this.nextPlayed(this.pinned);
       if (!next) {
         this.stop();
@@ -342,19 +290,11 @@ class Stepper {
       this.pinned = next;
       this.root.dataset.steps = Number(this.root.dataset.steps || 0) + 1;
       this.show();
-    }, 1000 / Number(this.speed.value));
-    this.playButton.textContent = "⏸ Pause";
-    this.playButton.setAttribute("aria-pressed", "true");
-    this.root.dataset.playing = "true";
+    });
   }
 
   stop() {
-    if (!this.timer) return;
-    clearInterval(this.timer);
-    this.timer = null;
-    this.playButton.textContent = "▶ Play";
-    this.playButton.setAttribute("aria-pressed", "false");
-    this.root.dataset.playing = "false";
+    pause(this);
   }
 
   key(event) {
@@ -507,9 +447,9 @@ class ConvView {
       this.channel = 0;
       return;
     }
-    this.channelBar.append(el("span", "lv-label", "Colour channel explained: "));
+    this.channelBar.append(el("span", "cv-label", "Colour channel explained: "));
     ["red", "green", "blue"].forEach((name, i) => {
-      const b = el("button", "lv-button", name);
+      const b = el("button", "cv-button", name);
       b.type = "button";
       b.setAttribute("aria-pressed", String(i === this.channel));
       b.onclick = () => {
@@ -836,14 +776,14 @@ class FieldView {
       return entry;
     });
     this.layerButtons = d.layers.map((layer, i) => {
-      const b = el("button", "lv-button", layer.name);
+      const b = el("button", "cv-button", layer.name);
       b.type = "button";
       b.setAttribute("aria-pressed", "false");
       b.onclick = () => this.switchLayer(0, i);
       return b;
     });
     this.layerBar.replaceChildren(
-      el("span", "lv-label", "Layer:"),
+      el("span", "cv-label", "Layer:"),
       ...this.layerButtons,
       el("span", "lv-hint", "Shift + ↑ ↓ or Page Up / Down: another layer"),
     );
