@@ -218,3 +218,22 @@ def test_hostile_files_get_their_sentence_and_the_shipped_network(network_file, 
         assert SHIPPED_CONV1 in text_of(at), what
         assert at.subheader[-1].value.startswith("7. Where did the network look?"), what
     assert "inside.uploaded" not in at.session_state  # nothing refused is kept
+
+
+@pytest.mark.data
+@pytest.mark.slow
+def test_a_network_too_big_to_come_back_is_not_offered_as_a_file(with_data):
+    """64 → 128 filters without pooling make a 38 MB file, more than the upload takes: the
+    page says so and why, and offers no download (a minute here: testing so big a network on
+    the 15,000 test pictures)."""
+    trainer = AppTest.from_file(APP, default_timeout=240)
+    trainer.session_state[training.MAX_STEPS_KEY] = 1
+    trainer.run()
+    trainer = ok(trainer.switch_page("pages/train.py").run())
+    trainer.segmented_control(key="train.blocks").set_value(2)
+    trainer.select_slider(key="train.filters").set_value(64)
+    trainer.segmented_control(key="train.pool").set_value("none")
+    text = text_of(short_race(trainer))
+    assert "Your CNN would be a file of 38 MB, more than the 25 MB" in text
+    assert "Train one with pooling or fewer filters to keep it." in text
+    assert not [b for b in trainer.download_button if b.key == "train.download_model"]
