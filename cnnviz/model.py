@@ -10,9 +10,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from cnnviz import pooling
 from cnnviz.shapes import output_size
 
-PoolMode = Literal["max", "avg", "none"]
+PoolMode = Literal[pooling.PoolMode, "none"]  # pool2d's modes, or a block without pooling
 POOL_MODES: tuple[str, ...] = get_args(PoolMode)
 POOL_SIZE = 2  # every pooling layer is 2x2 with stride 2
 
