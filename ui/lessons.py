@@ -1,14 +1,32 @@
-"""The guided lesson path: Home lists it, every lesson page ends with a link to the next."""
+"""The app's pages and the guided lesson path: app.py registers the pages, Home lists the
+path, every lesson page ends with a link to the next."""
 
 from __future__ import annotations
 
-import functools
-import re
-from pathlib import Path
+from typing import NamedTuple
 
 import streamlit as st
 
-ROOT = Path(__file__).resolve().parents[1]
+
+class Page(NamedTuple):
+    """One page of the app's menu."""
+
+    file: str  # "pages/pooling.py"
+    title: str  # its name in the menu
+    icon: str  # a Material icon name (the browser draws it from Streamlit's own font)
+
+
+HOME = "pages/home.py"
+PAGES = (  # in menu order; app.py registers exactly these
+    Page(HOME, "Home", ":material/home:"),
+    Page("pages/convolution.py", "Convolution", ":material/blur_on:"),
+    Page("pages/learn_kernel.py", "How a kernel learns", ":material/school:"),
+    Page("pages/pooling.py", "Pooling", ":material/grid_view:"),
+    Page("pages/four_filters.py", "Four filters", ":material/filter_4:"),
+    Page("pages/inside_cnn.py", "Inside a CNN", ":material/hub:"),
+    Page("pages/train.py", "Train", ":material/model_training:"),
+    Page("pages/glossary.py", "Glossary", ":material/menu_book:"),
+)
 
 # (page file, title, what the student does there)
 LESSONS = [
@@ -34,15 +52,14 @@ LESSONS = [
 ]  # fmt: skip
 
 
-@functools.cache
 def registered() -> frozenset[str]:
-    """Page files app.py registers (app.py is the one registry; this only reads it)."""
-    return frozenset(re.findall(r'st\.Page\(\s*"(pages/\w+\.py)"', (ROOT / "app.py").read_text()))
+    """The page files app.py registers."""
+    return frozenset(page.file for page in PAGES)
 
 
 def available() -> list[tuple[str, str, str]]:
-    """The lessons whose page this installation registers."""
-    return [lesson for lesson in LESSONS if lesson[0] in registered()]
+    """The lessons, in order (each names a registered page; a test checks)."""
+    return list(LESSONS)
 
 
 def lesson_path() -> None:
@@ -66,4 +83,4 @@ def next_step(current: str) -> None:
         st.page_link(page, label=f"Next: {title}", icon=":material/arrow_forward:")
         st.caption(text)
     else:
-        st.page_link("pages/home.py", label="Back to the lesson list", icon=":material/home:")
+        st.page_link(HOME, label="Back to the lesson list", icon=":material/home:")

@@ -6,7 +6,7 @@ from streamlit.testing.v1 import AppTest
 
 from cnnviz.glossary import GLOSSARY
 from tests.app.conftest import APP, open_page
-from ui.lessons import registered
+from ui.lessons import LESSONS, PAGES, registered
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -16,6 +16,14 @@ def test_every_glossary_term_links_to_a_registered_page():
     for term in GLOSSARY.values():
         assert (ROOT / term.page).exists(), term.page
         assert term.page in registered(), term.page
+
+
+def test_every_page_file_is_registered_once_and_every_lesson_names_one():
+    """PAGES lists each file under pages/ exactly once; each lesson of the path is one."""
+    files = [page.file for page in PAGES]
+    assert sorted(files) == sorted(f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py"))
+    assert len(set(files)) == len(files)
+    assert {lesson[0] for lesson in LESSONS} <= registered()
 
 
 def test_glossary_page_lists_and_filters_terms():
