@@ -5,15 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnviz.padding import PaddingMode
+from cnnviz.padding import MODES, PaddingMode
 from cnnviz.shapes import four_sides, pair
-
-_TORCH_PAD = {
-    "zeros": "constant",
-    "reflect": "reflect",
-    "replicate": "replicate",
-    "circular": "circular",
-}
 
 
 def _matrix(array: np.ndarray) -> str:
@@ -58,7 +51,7 @@ def conv_code(
         f"bias = torch.full((weight.shape[0],), {float(bias)!r})",
         "x = image[None]  # (1, C, H, W): a batch of one",
         f"x = F.pad(x, ({left}, {right}, {top}, {bottom}), "
-        f"mode={_TORCH_PAD[padding_mode]!r})  # (left, right, top, bottom)",
+        f"mode={MODES[padding_mode].torch!r})  # (left, right, top, bottom)",
         f"out = F.conv2d(x, weight, bias, stride={pair(stride, 'stride')}, "
         f"dilation={pair(dilation, 'dilation')}, groups={1 if summed else 'C'})[0]",
     ]
@@ -76,11 +69,11 @@ def _pad_lines(padding_mode: PaddingMode, sides: tuple[int, int, int, int], fill
         return []
     if padding_mode == "zeros" and fill == "0":
         return [f"x = layers.ZeroPadding2D((({top}, {bottom}), ({left}, {right})))(x)"]
-    mode = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
-    extra = f", constant_values={fill}" if mode[padding_mode] == "constant" else ""
+    mode = MODES[padding_mode].numpy
+    extra = f", constant_values={fill}" if mode == "constant" else ""
     return [
         f"x = np.pad(x, ((0, 0), ({top}, {bottom}), ({left}, {right}), (0, 0)), "
-        f"mode={mode[padding_mode]!r}{extra})  # Keras has no layer for this padding"
+        f"mode={mode!r}{extra})  # Keras has no layer for this padding"
     ]
 
 

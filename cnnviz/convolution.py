@@ -12,16 +12,13 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from cnnviz.padding import PaddingMode, check_mode, check_padding, pad2d
+from cnnviz.padding import MODES, PaddingMode, check_mode, check_padding, pad2d
 from cnnviz.shapes import IntPair, four_sides, output_size, pair
 
-# OpenCV's names for torch's padding modes, where filter2D can pad on the fly. Within the
-# limits check_padding enforces they pad exactly as torch does (reflect does not repeat the
-# edge pixel: OpenCV's REFLECT_101). filter2D refuses BORDER_WRAP: circular pads first.
+# OpenCV's borders for the padding modes filter2D can pad on the fly. Within the limits
+# check_padding enforces they pad exactly as torch does; the others pad first.
 _CV2_BORDER = {
-    "zeros": cv2.BORDER_CONSTANT,
-    "reflect": cv2.BORDER_REFLECT_101,
-    "replicate": cv2.BORDER_REPLICATE,
+    name: getattr(cv2, mode.opencv) for name, mode in MODES.items() if mode.opencv is not None
 }
 
 # With a stride, kernels of at least this many cells (dilation's gaps included) go through

@@ -2,22 +2,55 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal, get_args
 
 import numpy as np
 
 from cnnviz.shapes import four_sides
 
-PaddingMode = Literal["zeros", "reflect", "replicate", "circular"]
-PADDING_MODES: tuple[str, ...] = get_args(PaddingMode)
+PaddingMode = Literal["zeros", "reflect", "replicate", "circular"]  # the keys of MODES
 
-# PyTorch's mode names mapped to numpy.pad's.
-_NUMPY_MODE = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+@dataclass(frozen=True)
+class Mode:
+    """One padding mode, in PyTorch's name, as each library and the page say it."""
+
+    numpy: str  # numpy.pad's mode
+    torch: str  # torch.nn.functional.pad's mode
+    opencv: str | None  # OpenCV's border that pads the same on the fly; None: pad first
+    words: str  # what it does, in plain words, for the page
+    within: int | None = None  # it may pad at most the side length minus this (None: any)
+    why: str = ""  # why there is such a limit, for the message when it is passed
+
+
+# Every padding mode, once: adding one here is all the library, the code box and the page need.
+MODES: dict[str, Mode] = {
+    "zeros": Mode("constant", "constant", "BORDER_CONSTANT", "adds a frame of 0s (black)."),
+    "reflect": Mode(
+        "reflect",
+        "reflect",
+        "BORDER_REFLECT_101",  # mirrors without repeating the edge pixel, like torch
+        "mirrors the picture at its edge, without repeating the edge pixel.",
+        within=1,
+        why="mirrors the picture without repeating its edge pixel",
+    ),
+    "replicate": Mode("edge", "replicate", "BORDER_REPLICATE", "repeats the edge pixel outwards."),
+    "circular": Mode(
+        "wrap",
+        "circular",
+        None,  # OpenCV's filter2D refuses BORDER_WRAP
+        "wraps around: the left edge continues with the right side.",
+        within=0,
+        why="wraps the other side of the picture around",
+    ),
+}
+PADDING_MODES: tuple[str, ...] = get_args(PaddingMode)
 
 
 def check_mode(mode: str) -> None:
     """Raise ``ValueError`` naming the allowed padding modes when ``mode`` is not one."""
-    if mode not in _NUMPY_MODE:
+    if mode not in MODES:
         raise ValueError(f"padding mode must be one of {', '.join(PADDING_MODES)}; got {mode!r}")
 
 
@@ -34,12 +67,9 @@ def check_padding(
         raise ValueError(f"image must be (H, W) or (C, H, W), got shape {shape}")
     top, bottom, left, right = four_sides(padding)
     height, width = shape[-2:]
-    most = {"reflect": (height - 1, width - 1), "circular": (height, width)}.get(mode)
+    rule = MODES[mode]
+    most = None if rule.within is None else (height - rule.within, width - rule.within)
     if most is not None and (max(top, bottom) > most[0] or max(left, right) > most[1]):
-        how = {
-            "reflect": "mirrors the picture without repeating its edge pixel",
-            "circular": "wraps the other side of the picture around",
-        }[mode]
         asked = [
             f"{_count(n, 'row' if side in ('top', 'bottom') else 'column')} {where}"
             for n, side, where, limit in (
@@ -51,7 +81,7 @@ def check_padding(
             if n > limit
         ]
         raise ValueError(
-            f"{mode} padding {how}, so on a {height} × {width} picture it can add at most "
+            f"{mode} padding {rule.why}, so on a {height} × {width} picture it can add at most "
             f"{_count(most[0], 'row')} above and below and {_count(most[1], 'column')} left "
             f"and right, but the padding asks for {' and '.join(asked)}"
         )
@@ -79,4 +109,4 @@ def pad2d(
     image = np.asarray(image)
     top, bottom, left, right = check_padding(image.shape, padding, mode)
     widths = [(0, 0)] * (image.ndim - 2) + [(top, bottom), (left, right)]
-    return np.pad(image, widths, mode=_NUMPY_MODE[mode])
+    return np.pad(image, widths, mode=MODES[mode].numpy)

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cnnviz import PADDING_MODES, pad2d
+from cnnviz.padding import MODES
 from tests.strategies import images
 
 TORCH_MODE = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate",
@@ -26,6 +27,12 @@ def test_pad_matches_torch(image, mode, data):
     batch = torch.from_numpy(image.copy()).reshape(1, -1, h, w)
     ref = F.pad(batch, (left, right, top, bottom), mode=TORCH_MODE[mode])
     np.testing.assert_array_equal(ours, ref.reshape(ours.shape).numpy())
+
+
+def test_the_mode_table_names_every_mode_with_torchs_name():
+    """MODES holds exactly the modes of PaddingMode, each under torch's own name."""
+    assert tuple(MODES) == PADDING_MODES
+    assert {name: mode.torch for name, mode in MODES.items()} == TORCH_MODE
 
 
 def test_reflect_does_not_repeat_edge():

@@ -9,16 +9,10 @@ import streamlit as st
 
 from cnnviz import KERNELS, PADDING_MODES, images, pad2d, same_padding
 from cnnviz.grids import grid_html
+from cnnviz.padding import MODES
 from cnnviz.plotting import colorize, image_to_rgb, symmetric_limit
 from cnnviz.shapes import leftover, size_formula
 from ui import address, cache, linked, views
-
-MODE_TEXT = {
-    "zeros": "adds a frame of 0s (black).",
-    "reflect": "mirrors the picture at its edge, without repeating the edge pixel.",
-    "replicate": "repeats the edge pixel outwards.",
-    "circular": "wraps around: the left edge continues with the right side.",
-}
 
 
 @dataclass(frozen=True)
@@ -202,7 +196,7 @@ def settings_panel(kernel_shape: tuple[int, int], window: Window) -> ConvSetting
     else:
         padding = (0, 0, 0, 0)
     mode = address.choice(MODE, "selectbox", disabled=max(padding) == 0)
-    st.caption(f"**{mode}** {MODE_TEXT[mode]}")
+    st.caption(f"**{mode}** {MODES[mode].words}")
     bias = address.number(BIAS)
     c1, c2 = st.columns(2)
     relu = address.switch(RELU, c1)
@@ -225,8 +219,13 @@ def why_not(error: ValueError, s: ConvSettings) -> str:
 def mode_pictures() -> None:
     """A tiny 4x4 grid padded by 2 in each mode, numbers visible."""
     grid = np.arange(1, 17, dtype=np.float32).reshape(4, 4)
-    columns = st.columns(2) * 2  # two rows of two: the numbers stay large
-    for column, mode in zip(columns, PADDING_MODES, strict=True):
+    pairs = [PADDING_MODES[i : i + 2] for i in range(0, len(PADDING_MODES), 2)]
+    placed = [  # rows of two: the numbers stay large
+        (column, mode)
+        for modes in pairs
+        for column, mode in zip(st.columns(2), modes, strict=False)  # the last row may hold one
+    ]
+    for column, mode in placed:
         padded = pad2d(grid, 2, mode=mode)
         inside = np.zeros_like(padded, bool)
         inside[2:-2, 2:-2] = True
@@ -235,7 +234,7 @@ def mode_pictures() -> None:
                 padded, title=mode, cmap="cividis", limits=(0, 16), decimals=0, highlight=inside
             )
         )
-        column.caption(MODE_TEXT[mode])
+        column.caption(MODES[mode].words)
 
 
 def formula(height: int, width: int, kh: int, kw: int, s: ConvSettings) -> tuple[int, int] | None:

@@ -315,3 +315,19 @@ def test_a_dark_output_is_stretched_and_the_legend_says_so(upload, top, words):
     at = upload(open_page(PAGE, {"conv.preset": "identity"}), dim)
     assert not at.exception
     assert words in json.dumps([e.proto.json for e in at.get("bidi_component")]) + text_of(at)
+
+
+def test_padding_modes_box_draws_every_mode_with_its_words():
+    """Opened, the padding-modes box draws each mode's padded grid, captioned in plain words."""
+    from cnnviz.padding import MODES
+
+    at = open_page(PAGE)
+    shown = sum(mode.words in text_of(at) for mode in MODES.values())
+    assert shown == 1  # closed, the box runs nothing: only the chosen mode is described
+    at.session_state["conv.open.modes"] = True
+    at.run()
+    assert not at.exception
+    captions = [c.value for c in at.caption]
+    assert all(mode.words in captions for mode in MODES.values())
+    grids = [h.proto.body for h in at.get("html") if "<table" in h.proto.body]
+    assert len(grids) >= len(MODES)
