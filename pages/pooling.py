@@ -102,8 +102,8 @@ with st.expander("The same in PyTorch or Keras"):
         pool_code(settings.size, **window),
         keras_pool_code(settings.size, **window),
         "Keras keeps the colour channels last, (H, W, C). Its pooling layers pad only with "
-        "'same', so the exact padding is added first: -inf for max pooling, which never "
-        "wins, and zeros for average pooling, which count.",
+        "'same', so the exact padding is added first: minus infinity for max pooling, which "
+        "never wins, and zeros for average pooling, which count.",
     )
 
 with st.expander("How is this computed? The code"):
