@@ -100,8 +100,11 @@ def _from_upload():
     if upload is not None and st.session_state.get("input.upload_id") != upload.file_id:
         _remember("upload", upload.name, upload.getvalue())
         st.session_state["input.upload_id"] = upload.file_id
+        st.session_state[UPLOADED_ON_PAGE] = False
     elif earlier is None:
         st.info("Pick a file from your computer or phone, or drag it here.")
+    elif st.session_state.get(UPLOADED_ON_PAGE):
+        st.caption(f":material/info: Showing **{_plain(earlier[0])}**, uploaded on the page.")
     elif upload is None:  # removed, or refused by the browser (too large): say what is shown
         st.caption(
             f":material/info: Still showing your earlier file, **{_plain(earlier[0])}**. A "
@@ -173,11 +176,74 @@ def _millions(pixels: int) -> str:
     return f"{pixels / 1e6:.3g}"
 
 
+# --- the choice on the page itself ---------------------------------------------------------------
+# On a phone the sidebar is folded away, and the picture with it. A compact button on the page
+# offers the gallery and an upload; it writes the sidebar's own widgets (so the address and
+# every page follow), and hides while the sidebar is open (a desktop keeps its first screen).
+ON_PAGE = "picker-on-page"  # its container's key
+PAGE_SAMPLE = "input.page_sample"  # the page's copy of the sample choice: not in the address
+PAGE_UPLOAD = "uploader.page"
+UPLOADED_ON_PAGE = "input.upload_on_page"  # the stored upload came from the page's button
+ON_PAGE_CSS = f"""
+<style>
+  body:has([data-testid="stSidebar"][data-collapsed="false"]) .st-key-{ON_PAGE} {{
+    display: none; }}
+</style>
+"""
+
+
+def _take_sample() -> None:
+    st.session_state[SOURCE.key] = "sample"
+    st.session_state[SAMPLE.key] = st.session_state[PAGE_SAMPLE]
+
+
+def _take_upload() -> None:
+    upload = st.session_state.get(PAGE_UPLOAD)
+    if upload is None:  # the file was removed from the button: keep showing the picture
+        return
+    _remember("upload", upload.name, upload.getvalue())
+    st.session_state[UPLOADED_ON_PAGE] = True
+    st.session_state[SOURCE.key] = "upload"
+
+
+def choice_on_page(picked: Picked | None) -> None:
+    """A "Picture: <name> — change" button on the page: the gallery, an upload, and where the
+    other choices are."""
+    st.html(ON_PAGE_CSS)
+    shown = _plain(picked.label) if picked is not None else "none yet"
+    with (
+        st.container(key=ON_PAGE),
+        st.popover(f"Picture: {shown} — change", icon=":material/image:"),
+    ):
+        st.session_state[PAGE_SAMPLE] = st.session_state.get(SAMPLE.key, SAMPLE.default)
+        st.selectbox(
+            "A picture from the gallery",
+            SAMPLE.options,
+            format_func=sample_title,
+            key=PAGE_SAMPLE,
+            on_change=_take_sample,
+        )
+        st.file_uploader(
+            f"Or upload a photo (at most {images.MAX_MEGABYTES} MB)",
+            key=PAGE_UPLOAD,
+            max_upload_size=images.MAX_MEGABYTES,
+            on_change=_take_upload,
+        )
+        st.caption(
+            "The camera, drawing, colour and working size are in the sidebar: the » button "
+            "at the top left opens it."
+        )
+
+
 def picture_or_stop() -> Picked:
-    """The picture chosen in the sidebar; until there is one, a hint on the page and the
-    page stops there."""
+    """The picture chosen in the sidebar or with the button on the page; until there is one,
+    a hint on the page and the page stops there."""
     picked = image_picker()
+    choice_on_page(picked)
     if picked is None:
-        st.info("Choose a picture in the sidebar to begin.", icon=":material/arrow_back:")
+        st.info(
+            "Choose a picture to begin: with the Picture button above, or in the sidebar.",
+            icon=":material/image:",
+        )
         st.stop()
     return picked
