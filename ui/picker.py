@@ -186,10 +186,10 @@ PAGE_UPLOAD = "uploader.page"
 UPLOADED_ON_PAGE = "input.upload_on_page"  # the stored upload came from the page's button
 ON_PAGE_CSS = f"""
 <style>
-  body:has([data-testid="stSidebar"][data-collapsed="false"]) .st-key-{ON_PAGE} {{
-    display: none; }}
+  body:has([data-testid="stSidebar"][data-collapsed="false"])
+    [data-testid="stLayoutWrapper"]:has(> .st-key-{ON_PAGE}) {{ display: none; }}
 </style>
-"""
+"""  # the wrapper, not only the button: a hidden box would still take the gap around it
 
 
 def _take_sample() -> None:
