@@ -22,17 +22,19 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.data import CLASS_NAMES, dataset_available, load_dataset
-from cnnviz.model import CNN, to_tensor
+from cnnviz.model import CNN, CNNConfig, layer_shapes, to_tensor
 from cnnviz.model_file import CARD_KEY, ModelCard, card_json, to_bytes
+from cnnviz.weights import read_card
 from tests.app.conftest import APP, text_of
 from tests.app.test_inside_page import ok
 from tests.app.test_inside_page import page as inside_page
 from tests.app.test_train_page import short_race
 from ui import training
-from ui.inside import UPLOAD
+from ui.inside import UPLOAD, shape_text
 
 INSIDE = "pages/inside_cnn.py"
-SHIPPED_CONV1 = "conv1 `32 × 26 × 26`"
+SHIPPED = CNNConfig(**read_card("fashion-mnist")["architecture"])
+SHIPPED_CONV1 = f"conv1 `{shape_text(dict(layer_shapes(SHIPPED))['conv1'])}`"  # the page's line
 
 MEANWHILE = "Meanwhile the page shows the shipped Clothes (Fashion-MNIST) network."
 
