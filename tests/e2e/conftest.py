@@ -7,7 +7,6 @@ Skipped, with the reason, where /usr/bin/chromium or playwright is missing. Scre
 from __future__ import annotations
 
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -41,9 +40,9 @@ def _free_port() -> int:
 
 def pages_in_app() -> list[tuple[str, str]]:
     """``(url path, title)`` of every page app.py registers; the default page is ``""``."""
-    text = (ROOT / "app.py").read_text()
-    found = re.findall(r'st\.Page\(\s*"pages/(\w+)\.py",\s*title="([^"]+)"(.*?)\)', text, re.S)
-    return [("" if "default=True" in rest else stem, title) for stem, title, rest in found]
+    from ui.lessons import HOME, PAGES  # app.py registers exactly these
+
+    return [("" if page.file == HOME else Path(page.file).stem, page.title) for page in PAGES]
 
 
 def start_server() -> tuple[subprocess.Popen, str]:
