@@ -340,8 +340,9 @@ def validation_split(
     return np.sort(order[size:]), np.sort(order[:size])
 
 
-def _split_facts(held: np.ndarray, count: int) -> dict:
-    """What the card says about the validation split: enough to draw it again and check it."""
+def validation_facts(held: np.ndarray, count: int) -> dict:
+    """What a card says about the validation split ``held`` of ``count`` training images:
+    enough to draw it again (:func:`validation_split`) and check it is the same."""
     return {
         "images": len(held),
         "of_training_images": count,
@@ -567,7 +568,7 @@ def _train(
         "training": asdict(config),
     }
     if held is not None:
-        split = _split_facts(held, count)
+        split = validation_facts(held, count)
         return _save_candidate(model, facts, split, validation, checkpoints, args)
     accuracy, _ = evaluate(model, *test)
     print(f"test accuracy {accuracy:.4f} after {history.steps} steps in {history.seconds:.0f}s")

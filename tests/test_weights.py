@@ -15,9 +15,10 @@ from safetensors.torch import save_file
 from cnnviz.data import dataset_available, load_dataset
 from cnnviz.explain import channel_peaks, favourites
 from cnnviz.model import CNN, LESSON_CNN, count_parameters
-from cnnviz.train import evaluate, search_favourites
+from cnnviz.train import evaluate, search_favourites, validation_facts, validation_split
 from cnnviz.weights import (
     ASSETS_DIR,
+    MADE_BY,
     MODEL_NAMES,
     SHIPPED_SHA256,
     TRAIN_COMMANDS,
@@ -59,7 +60,9 @@ def test_shipped_card_describes_the_file(name):
     card_path, weights_path = model_paths(name)
     assert card["sha256"] == file_sha256(weights_path)
     assert card["architecture"] == asdict(LESSON_CNN) | {"channels": list(LESSON_CNN.channels)}
-    assert card["command"] == TRAIN_COMMANDS[name]
+    assert card["command"] in MADE_BY[name]
+    if "selection" in card:
+        assert card["selection"]["command"] in MADE_BY[name]
     assert card["test_accuracy"] >= FLOORS[name]
     assert weights_path.stat().st_size < 1_000_000
 
@@ -85,6 +88,40 @@ def test_shipped_model_accuracy_on_the_full_test_set(data_dir, name):
     assert len(predictions) == 10_000
     assert accuracy >= FLOORS[name]
     assert accuracy == pytest.approx(read_card(name)["test_accuracy"], abs=0.002)
+
+
+def test_the_shipped_clothes_network_was_chosen_on_held_out_training_images():
+    """The card says how the fashion-mnist network was chosen: its validation split (drawn
+    again here, the same images), the candidates and their validation accuracies, the best
+    of them chosen, and the test set scored once, after the choice."""
+    card = read_card("fashion-mnist")
+    split = card["validation"]
+    assert split["images"] == 5_000 and split["of_training_images"] == 60_000
+    assert card["training_images"] == 55_000
+    _, held = validation_split(60_000, 5_000, seed=split["seed"])
+    assert validation_facts(held, 60_000) == split
+    selection = card["selection"]
+    candidates = selection["candidates"]
+    scores = [candidate["validation_accuracy"] for candidate in candidates]
+    assert 2 <= len(candidates) <= 3 and selection["chosen"] == scores.index(max(scores))
+    chosen = candidates[selection["chosen"]]
+    assert chosen["command"] == card["command"] and chosen["sha256"] == card["sha256"]
+    assert card["validation_accuracy"] == max(scores)
+    assert all("--validation 5000" in candidate["command"] for candidate in candidates)
+    assert "scored once" in selection["test_set"]
+
+
+@pytest.mark.data
+def test_the_shipped_clothes_network_scores_its_validation_accuracy(data_dir):
+    """On the 5,000 held-out training images the shipped network scores what its card says
+    it scored when it was chosen."""
+    if not dataset_available("fashion-mnist", root=data_dir):
+        pytest.skip(f"fashion-mnist not found in {data_dir}")
+    card = read_card("fashion-mnist")
+    images, labels = load_dataset("fashion-mnist", "train", root=data_dir)
+    _, held = validation_split(len(images), card["validation"]["images"])
+    accuracy, _ = evaluate(load_model("fashion-mnist"), images[held], labels[held])
+    assert round(accuracy, 4) == pytest.approx(card["validation_accuracy"], abs=2e-4)
 
 
 def test_damaged_weights_are_refused(copied):
