@@ -184,22 +184,31 @@ def lesson_first_screen(tab) -> dict:
     }
 
 
-@pytest.mark.parametrize("path", ["convolution", "pooling"])
-def test_projector_first_screen_holds_the_pictures_and_the_worked_sum(server, page, path):
+@pytest.mark.parametrize(
+    ("path", "smallest"),
+    [
+        ("convolution", PICTURE_PX),
+        ("pooling", PICTURE_PX),
+        ("convolution?conv.preset=gaussian_5", 0.7 * PICTURE_PX),  # taller tables: smaller
+        ("pooling?pool.kh=5&pool.kw=5", 0.7 * PICTURE_PX),  # pictures, the sum still fits
+    ],
+)
+def test_projector_first_screen_holds_the_pictures_and_the_worked_sum(server, page, path, smallest):
     """Projector mode at 1600 x 1000 with the sidebar open: the input and the output are at
-    least PICTURE_PX wide, side by side, and the worked sum ends on the first screen."""
+    least ``smallest`` px wide, side by side, and the worked sum ends on the first screen, for
+    a 3 x 3 and a 5 x 5 kernel, a 2 x 2 and a 5 x 5 window."""
     page.set_viewport_size({"width": 1600, "height": 1000})
-    page.goto(f"{server}/{path}?app.projector=true")
+    page.goto(f"{server}/{path}{'&' if '?' in path else '?'}app.projector=true")
     wait_until_idle(page)
     where = lesson_first_screen(page)
     assert where["sidebar"]["width"] > 200, "the sidebar is open"
     first, second = where["pictures"]
     for box in (first, second):
-        assert box["width"] >= PICTURE_PX and box["height"] >= PICTURE_PX * 0.9
+        assert box["width"] >= smallest and box["height"] >= smallest * 0.9
         assert box["x"] >= where["sidebar"]["width"]
     assert first["y"] == pytest.approx(second["y"], abs=2), "input and output side by side"
     assert where["sum"]["y"] + where["sum"]["height"] <= 1000, where["sum"]
-    if path == "convolution":  # the padding choices wrap in the narrow column, none cut off
+    if path.startswith("convolution"):  # the padding choices wrap in the narrow column
         custom = page.locator("[data-testid='stButtonGroup'] button", has_text="Custom").first
         inside = custom.evaluate(
             """b => { const r = b.getBoundingClientRect();

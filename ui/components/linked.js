@@ -65,6 +65,7 @@ class NumberTable {
     }
     const small = Math.max(rows, cols) > 7;
     this.node.classList.toggle("lv-mid", Math.max(rows, cols) > 3 && !small);
+    this.node.classList.toggle("lv-wide", Math.max(rows, cols) > 4 && !small);
     this.node.classList.toggle("lv-small", small);
     this.node.classList.toggle("lv-tiny", Math.max(rows, cols) > 11);
   }
