@@ -25,7 +25,12 @@ STEP_HELP = (
 def step_param(steps: tuple[int, ...]) -> address.Choice:
     """Which checkpoint: one of ``steps`` (ascending); the last, trained, by default."""
     return address.Choice(
-        "inside.step", "Rewind training: after how many steps?", steps, steps[-1], help=STEP_HELP
+        "inside.step",
+        "Rewind training: after how many steps?",
+        steps,
+        steps[-1],
+        "{:,}".format,  # 12,900, as the page's sentences write it
+        help=STEP_HELP,
     )
 
 
