@@ -7,7 +7,7 @@ A benchmark, not a test: it prints test accuracy against wall time (time budgets
 passes over the data (epochs), for both networks taking turns in one race, with the processor
 and wall seconds each got and the machine's load beside it; and how far apart the two
 networks' wall times are in a "same time" race. It uses the page's own code
-(``cnnviz.race.run_race``) and defaults (``ui.training.DEFAULT_PLAN``), so it measures what a
+(``cnnviz.race.run_race``) and defaults (``cnnviz.race.DEFAULT_PLAN``), so it measures what a
 student gets by pressing Train.
 """
 
@@ -26,8 +26,17 @@ import torch  # noqa: E402
 
 from cnnviz.augmentation import AugmentConfig  # noqa: E402
 from cnnviz.data import dataset_available  # noqa: E402
-from cnnviz.race import CNN_NAME, MLP_NAME, Plan, Race, read_splits, run_race  # noqa: E402
-from ui.training import DEFAULT_PLAN, TRAINING_THREADS, default_slots  # noqa: E402
+from cnnviz.race import (  # noqa: E402
+    CNN_NAME,
+    DEFAULT_PLAN,
+    MLP_NAME,
+    TRAINING_THREADS,
+    Plan,
+    Race,
+    default_slots,
+    read_splits,
+    run_race,
+)
 
 
 def load() -> str:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import heapq
 import math
+import os
 import statistics
 import threading
 import time
@@ -79,6 +80,25 @@ class Splits(NamedTuple):
     test_images: np.ndarray  # uint8 (10000, 28, 28)
     test_labels: np.ndarray  # int64 (10000,)
     moved_test_images: np.ndarray  # uint8 (MOVED_COUNT, 28, 28): test images moved by MOVED_TEST
+
+
+def _env_number(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+# The server's limits, from its environment (the README's "Serving a class" names them).
+CAP_SECONDS = _env_number("CNNVIZ_TRAIN_CAP_SECONDS", 120.0)  # per race, whatever was asked
+TRAINING_THREADS = max(1, int(_env_number("CNNVIZ_TRAINING_THREADS", 1)))  # torch threads each
+DEFAULT_PLAN = Plan(cap=CAP_SECONDS)  # the Train page's defaults
+
+
+def default_slots() -> int:
+    """Races at once: one core for the pages, the rest trains (or $CNNVIZ_TRAINING_SLOTS)."""
+    spare = ((os.cpu_count() or 1) - 1) // TRAINING_THREADS
+    return max(1, int(_env_number("CNNVIZ_TRAINING_SLOTS", spare)))
 
 
 def read_splits(dataset: str, root: str | None = None) -> Splits:

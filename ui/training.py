@@ -21,7 +21,6 @@ override both.
 from __future__ import annotations
 
 import math
-import os
 import threading
 import uuid
 from dataclasses import replace
@@ -46,16 +45,19 @@ from cnnviz.model_file import (
     to_bytes,
 )
 from cnnviz.plotting import figure_png
-from cnnviz.race import (
+from cnnviz.race import (  # the server's limits and the page's defaults live with the race
     CNN_NAME,
+    DEFAULT_PLAN,
     MLP_NAME,
     MOVED_COUNT,
     MOVED_TEST,
+    TRAINING_THREADS,
     Hall,
     ModelResult,
     Plan,
     Race,
     Splits,
+    default_slots,
     read_splits,
     run_race,
     warm_up,
@@ -78,24 +80,6 @@ MAX_STEPS_KEY = "train.max_steps"  # session key: tests cap each model's steps w
 JOB_KEY, RUNS_KEY = "train.job", "train.runs"  # the race this session watches; its runs
 STUDENT_KEY, JOINED_KEY, FULL_KEY = "train.student", "train.joined", "train.full"
 PUBLISHED_KEY = "train.published"  # the race whose model this session has stored
-
-
-def _env_number(name: str, default: float) -> float:
-    try:
-        return float(os.environ.get(name, default))
-    except ValueError:
-        return default
-
-
-CAP_SECONDS = _env_number("CNNVIZ_TRAIN_CAP_SECONDS", 120.0)  # per race, whatever was asked
-TRAINING_THREADS = max(1, int(_env_number("CNNVIZ_TRAINING_THREADS", 1)))  # torch threads each
-DEFAULT_PLAN = Plan(cap=CAP_SECONDS)
-
-
-def default_slots() -> int:
-    """Races at once: one core for the pages, the rest trains (or $CNNVIZ_TRAINING_SLOTS)."""
-    spare = ((os.cpu_count() or 1) - 1) // TRAINING_THREADS
-    return max(1, int(_env_number("CNNVIZ_TRAINING_SLOTS", spare)))
 
 
 # --- Streamlit: cached resources ---------------------------------------------------------------
