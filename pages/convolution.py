@@ -72,9 +72,6 @@ quiz.lesson(
         "value": ("One pixel by hand", draw_conv_value),
         "kernel": ("Which kernel?", draw_which_kernel),
     },
-    "**Predict, then check.** These questions use other numbers than your settings, so the "
-    "page cannot give the answer away: work each one out before you look. **New question** "
-    "draws new numbers.",
 )
 if out_shape is None:
     linked_view.warning(

@@ -440,6 +440,4 @@ def question(values: np.ndarray, s: PoolSettings, out_shape) -> None:
             "window": ("One window", draw_pool_window),
             "map": ("Which map comes out?", draw_pool_map),
         },
-        "**Predict, then check.** These questions use other numbers than your settings, so "
-        "the page cannot give the answer away. **New question** draws new numbers.",
     )

@@ -122,12 +122,20 @@ def ask(
     st.markdown(question.why)
 
 
-def lesson(p: str, kinds: Mapping[str, tuple[str, Builder]], intro: str = "") -> None:
+OTHER_NUMBERS = (
+    "**Predict, then check.** These questions use other numbers than your settings, so the "
+    "page cannot give the answer away: work each one out before you look. **New question** "
+    "draws new numbers."
+)
+
+
+def lesson(p: str, kinds: Mapping[str, tuple[str, Builder]], intro: str = OTHER_NUMBERS) -> None:
     """One tab per kind of question (``name -> (tab title, builder)``), each drawn anew by its
-    own 'New question'; the teacher switch goes in the sidebar."""
+    own 'New question'; the teacher switch goes in the sidebar. ``intro`` says what the
+    questions are about (by default: other numbers than the page's settings)."""
     show_all = teacher_switch()
     with st.container(border=True):
-        st.markdown(intro or "**Predict, then check.** Pick an answer before you look.")
+        st.markdown(intro)
         tabs = st.tabs([title for title, _ in kinds.values()])
         for tab, (name, (_, build)) in zip(tabs, kinds.items(), strict=True):
             key = f"{p}.{name}"
