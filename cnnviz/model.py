@@ -68,6 +68,17 @@ def layer_shapes(config: CNNConfig) -> list[tuple[str, tuple[int, ...]]]:
     return shapes
 
 
+LayerKind = Literal["input", "conv", "relu", "pool", "flatten", "dense", "output"]
+
+
+def layer_kind(name: str) -> LayerKind:
+    """What layer ``name`` of :func:`layer_shapes` is: ``"conv2"`` -> ``"conv"``."""
+    kind = name.rstrip("0123456789")
+    if kind not in get_args(LayerKind):
+        raise ValueError(f"{name!r} is not a layer name of layer_shapes")
+    return kind  # type: ignore[return-value]
+
+
 LESSON_CNN = CNNConfig()  # the lesson: conv 32 -> pool -> conv 64 -> pool -> dense 128 -> 10
 
 

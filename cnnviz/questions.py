@@ -233,14 +233,16 @@ def layer_shape_question(
     ("conv1", (32, 26, 26)), ...]``. Convolutions are ``kernel_size`` square, stride 1, no
     padding; poolings 2 x 2 with stride 2.
     """
+    from cnnviz.model import layer_kind  # torch only for the network questions
+
     steps = [
         (shapes[i - 1], shapes[i])
         for i in range(1, len(shapes))
-        if shapes[i][0].startswith(("conv", "pool"))
+        if layer_kind(shapes[i][0]) in ("conv", "pool")
     ]
     (before_name, before), (name, after) = steps[seed % len(steps)]
     channels, side = before[0], before[1]
-    if name.startswith("conv"):
+    if layer_kind(name) == "conv":
         what = (
             f"a convolution with **{after[0]}** kernels of {kernel_size} × {kernel_size} "
             "(stride 1, no padding)"

@@ -166,3 +166,17 @@ def test_saliency_sees_only_the_pixels_that_matter():
     np.testing.assert_allclose(heat, expected)
     with pytest.raises(ValueError, match="0..1"):
         saliency(model, np.zeros((28, 28)), target=2)
+
+
+def test_layer_kind_names_every_layer_of_every_network():
+    """Each name layer_shapes gives has a kind; the lesson CNN's run conv, relu, pool twice."""
+    from cnnviz.model import layer_kind
+
+    kinds = [layer_kind(name) for name, _ in layer_shapes(CNNConfig())]
+    assert kinds == ["input", "conv", "relu", "pool", "conv", "relu", "pool", "flatten",
+                     "dense", "relu", "output"]  # fmt: skip
+    for pool in ("max", "avg", "none"):
+        for name, _ in layer_shapes(CNNConfig(channels=(4, 8, 16), pool=pool)):
+            layer_kind(name)
+    with pytest.raises(ValueError, match="not a layer name"):
+        layer_kind("softmax")

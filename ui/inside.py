@@ -37,7 +37,7 @@ from cnnviz.explain import (
     top_patches,
 )
 from cnnviz.grids import grid_html
-from cnnviz.model import CNN, count_parameters, feature_maps, saliency, to_tensor
+from cnnviz.model import CNN, count_parameters, feature_maps, layer_kind, saliency, to_tensor
 from cnnviz.model_file import MAX_MEGABYTES as MODEL_MEGABYTES
 from cnnviz.model_file import ModelCard, ModelFileError, from_bytes
 from cnnviz.mosaic import (
@@ -539,10 +539,10 @@ def show_layers(chosen: Chosen, picture: Picture, result: Run) -> None:
     projector = theme.projector_on()
     for name in names[: names.index("flatten")]:  # conv, relu, pool of each block
         maps = result.outputs[name]
-        if name.startswith("conv"):  # ReLU and pooling draw their cells as large as this:
+        if layer_kind(name) == "conv":  # ReLU and pooling draw their cells as large as this:
             scale = default_scale(*maps.shape[1:])  # pooled maps look half as wide, as they are
         mosaic = feature_mosaic(  # half as many to a row on a projector: tiles twice as big
-            maps, signed=name.startswith("conv"), scale=scale, columns=8 if projector else 16
+            maps, signed=layer_kind(name) == "conv", scale=scale, columns=8 if projector else 16
         )
         field = receptive_field(chosen.model, name)
         layers.append(
