@@ -45,6 +45,7 @@ def with_data(data_dir, monkeypatch):
     for name in ("fashion-mnist", "mnist"):
         if not dataset_available(name, root=data_dir):
             pytest.skip(f"{name} not found in {data_dir}: set CNNVIZ_DATA_DIR")
+    monkeypatch.setenv("CNNVIZ_DATA_DIR", str(data_dir))  # where the app looks for them
     return data_dir
 
 

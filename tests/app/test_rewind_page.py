@@ -4,7 +4,6 @@ network, and a missing or damaged checkpoint gets a sentence while the rest of t
 
 from __future__ import annotations
 
-import re
 import shutil
 
 import numpy as np
@@ -21,6 +20,7 @@ from cnnviz.weights import (
     read_checkpoints,
 )
 from tests.app.conftest import APP, png_bytes, text_of
+from tests.app.test_inside_page import prediction
 from ui.models import ships_checkpoints
 
 PAGE = "pages/inside_cnn.py"
@@ -48,12 +48,6 @@ def opened(**state) -> AppTest:
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     return at
-
-
-def prediction(at: AppTest) -> tuple[str, float]:
-    found = re.search(r"Prediction: (.+) \(([\d.]+) %\)", text_of(at))
-    assert found, "no 'Prediction: class (p %)' on the page"
-    return found.group(1), float(found.group(2))
 
 
 def accuracy_line(step: int) -> tuple[str, str]:
