@@ -180,27 +180,40 @@ if flip.open:
     with flip:
         conv.flip_lesson(picked.key, image, kernel, settings)
 
-with st.expander("The same in PyTorch or Keras, and downloads"):
-    layer = {"channels": image.shape[0] if colour else 1, "relu": settings.relu}
-    code_box.code_tabs(
-        conv_code(kernel, **layer, **settings.options()),
-        keras_conv_code(kernel, **layer, **settings.options()),
-        code_box.KERAS_LAYOUT + " Its kernels are (kh, kw, in, out).",
-    )
-    d1, d2 = st.columns(2)  # the files are made only when a button is pressed
-    d1.download_button(
-        "Output as .npy (exact numbers)", partial(cache.npy_of, out), "output.npy", key="conv.npy"
-    )
-    d2.download_button(
-        "Output as PNG (the picture)",
-        partial(lambda: cache.png_of(conv.output_picture(out, cmap).picture)),
-        "output.png",
-        mime="image/png",
-        key="conv.png",
-    )
+code = st.expander(
+    "The same in PyTorch or Keras, and downloads", key="conv.open.code", on_change="rerun"
+)
+if code.open:
+    with code:
+        layer = {"channels": image.shape[0] if colour else 1, "relu": settings.relu}
+        code_box.code_tabs(
+            conv_code(kernel, **layer, **settings.options()),
+            keras_conv_code(kernel, **layer, **settings.options()),
+            code_box.KERAS_LAYOUT + " Its kernels are (kh, kw, in, out).",
+        )
+        d1, d2 = st.columns(2)  # the files are made only when a button is pressed
+        d1.download_button(
+            "Output as .npy (exact numbers)",
+            partial(cache.npy_of, out),
+            "output.npy",
+            key="conv.npy",
+        )
+        d2.download_button(
+            "Output as PNG (the picture)",
+            partial(lambda: cache.png_of(conv.output_picture(out, cmap).picture)),
+            "output.png",
+            mime="image/png",
+            key="conv.png",
+        )
 
-with st.expander("How is this computed? The textbook loop"):
-    st.markdown("The app runs a fast version; this loop is the definition it is tested against.")
-    st.code(inspect.getsource(correlate2d_loop), language="python")
+loop = st.expander(
+    "How is this computed? The textbook loop", key="conv.open.loop", on_change="rerun"
+)
+if loop.open:
+    with loop:
+        st.markdown(
+            "The app runs a fast version; this loop is the definition it is tested against."
+        )
+        st.code(inspect.getsource(correlate2d_loop), language="python")
 
 next_step("pages/convolution.py")

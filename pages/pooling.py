@@ -91,27 +91,31 @@ pooling.shift_test(picked, kernel, settings)
 st.subheader("8. Predict, then reveal")
 pooling.question(values, settings, out_shape)
 
-with st.expander("The same in PyTorch or Keras"):
-    st.markdown(
-        f"Both start from the map this page pools ({pooling.SOURCES[what][:1].lower()}"
-        f"{pooling.SOURCES[what][1:]}) and use "
-        f"your settings: {settings.text()}, {pooling.MODES[settings.mode].lower()}."
-    )
-    window = {"stride": settings.stride, "padding": settings.padding, "mode": settings.mode}
-    code_box.code_tabs(
-        pool_code(settings.size, **window),
-        keras_pool_code(settings.size, **window),
-        "Keras keeps the colour channels last, (H, W, C). Its pooling layers pad only with "
-        "'same', so the exact padding is added first: minus infinity for max pooling, which "
-        "never wins, and zeros for average pooling, which count.",
-    )
+code = st.expander("The same in PyTorch or Keras", key="pool.open.code", on_change="rerun")
+if code.open:  # closed boxes cost the server nothing: their content runs when opened
+    with code:
+        st.markdown(
+            f"Both start from the map this page pools ({pooling.SOURCES[what][:1].lower()}"
+            f"{pooling.SOURCES[what][1:]}) and use "
+            f"your settings: {settings.text()}, {pooling.MODES[settings.mode].lower()}."
+        )
+        window = {"stride": settings.stride, "padding": settings.padding, "mode": settings.mode}
+        code_box.code_tabs(
+            pool_code(settings.size, **window),
+            keras_pool_code(settings.size, **window),
+            "Keras keeps the colour channels last, (H, W, C). Its pooling layers pad only with "
+            "'same', so the exact padding is added first: minus infinity for max pooling, which "
+            "never wins, and zeros for average pooling, which count.",
+        )
 
-with st.expander("How is this computed? The code"):
-    st.markdown(
-        "The app pools every window at once: it first combines the rows of each window "
-        "(keeping the largest, or adding them up), then the columns, and divides for the "
-        "average. Tests check it against PyTorch's `max_pool2d` and `avg_pool2d`."
-    )
-    st.code(inspect.getsource(pool_source), language="python")
+loop = st.expander("How is this computed? The code", key="pool.open.loop", on_change="rerun")
+if loop.open:
+    with loop:
+        st.markdown(
+            "The app pools every window at once: it first combines the rows of each window "
+            "(keeping the largest, or adding them up), then the columns, and divides for the "
+            "average. Tests check it against PyTorch's `max_pool2d` and `avg_pool2d`."
+        )
+        st.code(inspect.getsource(pool_source), language="python")
 
 next_step("pages/pooling.py")

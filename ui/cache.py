@@ -29,6 +29,7 @@ import streamlit as st
 import cnnviz
 from cnnviz import images, samples
 from cnnviz.plotting import figure_png
+from cnnviz.questions import Question
 
 BUDGET_VARIABLE = "CNNVIZ_CACHE_MB"
 # 512 MB: with the server itself (about 700 MB once torch is loaded), a browser and the
@@ -284,6 +285,33 @@ def npy_of(array: np.ndarray) -> bytes:
 def png_of(rgb: np.ndarray) -> bytes:
     """PNG bytes of a uint8 picture, for downloads."""
     return images.to_png_bytes(rgb)
+
+
+def question(build: Callable[[int], Question], drawn: int) -> Question:
+    """``build(drawn)``: a lesson's question for a drawn seed, built once for the server (a
+    question is frozen, and thirty students redraw theirs on every rerun). The key is the
+    builder's name and bound arguments; a builder without a stable name is just called."""
+    recipe = _recipe(build)
+    return build(drawn) if recipe is None else _question(recipe, build, drawn)
+
+
+def _recipe(build: Callable) -> tuple | None:
+    """A builder by content: its module and name, and for a ``partial`` the bound arguments
+    (sets in sorted order); None for a lambda or a function defined inside another."""
+    if isinstance(build, functools.partial):
+        inner = _recipe(build.func)
+        keywords = {
+            k: tuple(sorted(v)) if isinstance(v, (set, frozenset)) else v
+            for k, v in build.keywords.items()
+        }
+        return None if inner is None else (*inner, build.args, keywords)
+    name = getattr(build, "__qualname__", "<unnamed>")
+    return None if "<" in name else (build.__module__, name)
+
+
+@budgeted("question")
+def _question(recipe: tuple, _build: Callable[[int], Question], drawn: int) -> Question:
+    return _build(drawn)
 
 
 @budgeted("figure")

@@ -16,6 +16,7 @@ import numpy as np
 import streamlit as st
 
 from cnnviz.questions import Question
+from ui import cache
 
 SESSION = "quiz.session"  # this session's seed, drawn once
 TEACHER = "quiz.teacher"  # the switch that shows every answer
@@ -33,7 +34,7 @@ def _next_new(p: str, build: Builder, prompt: str) -> None:
     """One press further, then on until the question reads differently (new numbers)."""
     for _ in range(TRIES):
         _next(p)
-        if build(drawn_seed(p)).prompt != prompt:
+        if cache.question(build, drawn_seed(p)).prompt != prompt:
             return
 
 
@@ -140,7 +141,7 @@ def lesson(p: str, kinds: Mapping[str, tuple[str, Builder]], intro: str = OTHER_
         for tab, (name, (_, build)) in zip(tabs, kinds.items(), strict=True):
             key = f"{p}.{name}"
             drawn = drawn_seed(key)
-            question = build(drawn)
+            question = cache.question(build, drawn)
             st.session_state[f"{key}.drawn"] = drawn  # what tests rebuild the question from
             st.session_state[f"{key}.question"] = question
             with tab:

@@ -183,9 +183,19 @@ def test_share_link_restores_settings():
 
 
 def test_pytorch_code_and_downloads(page):
-    """The page shows runnable F.conv2d code and offers .npy and PNG downloads."""
+    """Opened (closed it costs nothing), the box shows F.conv2d code and offers .npy and PNG
+    downloads; the textbook loop's box shows the loop."""
+    assert not any("F.conv2d" in c.value for c in page.code)
+    assert not page.get("download_button")
+    page.session_state["conv.open.code"] = True
+    page.session_state["conv.open.loop"] = True
+    page.run()
     assert any("F.conv2d" in c.value for c in page.code)
+    assert any("def correlate2d_loop" in c.value for c in page.code)
     assert len(page.get("download_button")) == 2
+    page.session_state["conv.open.code"] = False
+    page.session_state["conv.open.loop"] = False
+    page.run()
 
 
 def test_share_link_keeps_values_equal_to_the_minimum():

@@ -127,6 +127,27 @@ def test_keys_come_from_content_and_results_are_read_only():
     cache.shared.clear()
 
 
+def test_a_question_is_built_once_per_builder_arguments_and_seed():
+    """The same builder, bound arguments and seed reuse one question (a set in any order);
+    other avoided answers or another seed build anew; a lambda is always called."""
+    from functools import partial
+
+    from cnnviz.questions import draw_conv_shape
+
+    cache.shared.clear()
+    first = cache.question(partial(draw_conv_shape, avoid={"5 × 5", "7 × 7"}), 11)
+    again = cache.question(partial(draw_conv_shape, avoid={"7 × 7", "5 × 5"}), 11)
+    assert again is first and first == draw_conv_shape(11, avoid={"5 × 5", "7 × 7"})
+    assert cache.question(partial(draw_conv_shape, avoid={first.answer}), 11) != first
+    assert cache.question(draw_conv_shape, 12) == draw_conv_shape(12)
+    assert cache.usage().entries == 3
+    calls = []
+    for _ in range(2):
+        cache.question(lambda seed: calls.append(seed) or first, 11)
+    assert calls == [11, 11] and cache.usage().entries == 3
+    cache.shared.clear()
+
+
 def test_budget_comes_from_the_environment(monkeypatch):
     """CNNVIZ_CACHE_MB sets the budget; an unusable value fails naming the variable."""
     monkeypatch.setenv("CNNVIZ_CACHE_MB", "64")

@@ -277,6 +277,9 @@ def test_code_box_shows_pytorch_and_keras_with_the_settings():
     at = page(**{"pool.kh": 3, "pool.ph": 1, "pool.sw": 1})
     at.segmented_control(key="pool.mode").set_value("avg").run()
     no_errors(at)
+    assert not at.code  # a closed box costs the server nothing: its content runs when opened
+    at.session_state["pool.open.code"] = True
+    at.run()
     labels = [t.label for t in at.tabs]
     assert labels[labels.index("PyTorch") + 1] == "Keras"
     options = {"stride": (2, 1), "padding": (1, 0), "mode": "avg"}
