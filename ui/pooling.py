@@ -172,8 +172,10 @@ def working_map(picked, what: str, kernel: str) -> tuple[np.ndarray, str, bool]:
     return np.maximum(conv, 0), f"{picked.key}|relu:{kernel}", True
 
 
+@cache.budgeted("picture")
 def picture(values: np.ndarray, top: float | None) -> np.ndarray:
-    """RGB of a map: a photo as it is, a feature map dark (0) to bright (``top``)."""
+    """RGB of a map: a photo as it is, a feature map dark (0) to bright (``top``); coloured
+    once per content (thirty students pool the same maps: hashing costs less than colouring)."""
     if top is None:
         return image_to_rgb(values)
     return colorize(values, cmap=FEATURE_MAP, limits=(0.0, max(float(top), 1e-6)))
