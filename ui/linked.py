@@ -20,6 +20,7 @@ from streamlit import runtime
 
 from cnnviz.mosaic import encode_png
 from cnnviz.plotting import colour_table
+from ui.cache import budgeted
 
 HERE = Path(__file__).parent / "components"
 
@@ -116,13 +117,25 @@ class Png:
 
 
 def png_url(rgb: np.ndarray, slot: str) -> str:
-    """A display picture ``(H, W, 3)`` uint8, as a PNG URL."""
-    return Png.of(rgb).url(slot)
+    """A display picture ``(H, W, 3)`` uint8, as a PNG URL (encoded once per content)."""
+    return _png(rgb).url(slot)
 
 
 def floats_spec(values: np.ndarray, slot: str) -> dict:
-    """Where and how the browser reads the exact numbers of ``values`` (any shape)."""
-    return Floats.of(values).spec(slot)
+    """Where and how the browser reads the exact numbers of ``values`` (any shape), packed
+    once per content: a class on the same picture and settings sends the same maps, and
+    hashing them costs a fraction of encoding them."""
+    return _floats(values).spec(slot)
+
+
+@budgeted("linked")
+def _png(rgb: np.ndarray) -> Png:
+    return Png.of(rgb)
+
+
+@budgeted("linked")
+def _floats(values: np.ndarray) -> Floats:
+    return Floats.of(values)
 
 
 def _mount(key: str, data: dict, label: str) -> None:
