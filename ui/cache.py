@@ -270,8 +270,9 @@ def _correlate(key: str, _image: np.ndarray, kernel: np.ndarray, **options) -> n
 
 
 @budgeted("pool")
-def pool(key: str, _image: np.ndarray, size, **options) -> np.ndarray:
-    """``cnnviz.pool2d`` on the working image named by ``key``."""
+def pool(key, _image: np.ndarray, size, **options) -> np.ndarray:
+    """``cnnviz.pool2d`` on the map named by ``key`` (the working image's key, or a frozen
+    dataclass that says where the map came from)."""
     return cnnviz.pool2d(_image, size, **options)
 
 

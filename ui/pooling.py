@@ -3,7 +3,7 @@ pooling, the convolution -> ReLU -> pooling pipeline, the shift test and the que
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 import numpy as np
@@ -164,12 +164,28 @@ def convolved(key: str, _grey: np.ndarray, kernel: str) -> np.ndarray:
     return correlate2d(_grey, KERNELS[kernel].weights)
 
 
-def working_map(picked, what: str, kernel: str) -> tuple[np.ndarray, str, bool]:
-    """``(values, cache key, is a feature map)``: the picture, or its convolution after ReLU."""
+@dataclass(frozen=True)
+class MapKey:
+    """Names a map the page pools by where it came from: the shared cache's key for it."""
+
+    picture: str  # the working picture's key (its content and size)
+    kernel: str | None = None  # the preset convolved before ReLU; None: the picture itself
+    channel: int | None = None  # one colour channel; None: all of them
+    poolings: int = 0  # pooled this many times before, with the settings of this pooling
+
+    def one_channel(self, index: int | None) -> MapKey:
+        return replace(self, channel=index)
+
+    def pooled(self) -> MapKey:
+        return replace(self, poolings=self.poolings + 1)
+
+
+def working_map(picked, what: str, kernel: str) -> tuple[np.ndarray, MapKey, bool]:
+    """``(values, its key, is a feature map)``: the picture, or its convolution after ReLU."""
     if what == "picture":
-        return picked.pixels, picked.key, False
+        return picked.pixels, MapKey(picked.key), False
     conv = convolved(picked.key, grey(picked.key, picked.pixels), kernel)
-    return np.maximum(conv, 0), f"{picked.key}|relu:{kernel}", True
+    return np.maximum(conv, 0), MapKey(picked.key, kernel), True
 
 
 @cache.budgeted("picture")
@@ -196,7 +212,7 @@ def legend(top: float | None) -> str:
 # --- 4. side by side ---------------------------------------------------------------------------
 
 
-def side_by_side(key: str, values: np.ndarray, s: PoolSettings, top: float | None) -> None:
+def side_by_side(key: MapKey, values: np.ndarray, s: PoolSettings, top: float | None) -> None:
     """The map, its max pooling and its average pooling, same display size, with shapes."""
     pooled = {m: cache.pool(key, values, s.size, **s.options(m)) for m in MODES}
     columns = views.sharp_pixels(st, "pool-side").columns(3)
@@ -227,7 +243,7 @@ def side_by_side(key: str, values: np.ndarray, s: PoolSettings, top: float | Non
 # --- 2. one window by hand ---------------------------------------------------------------------
 
 
-def linked_windows(key: str, values: np.ndarray, s: PoolSettings, top: float | None) -> None:
+def linked_windows(key: MapKey, values: np.ndarray, s: PoolSettings, top: float | None) -> None:
     """The map and its pooled map, linked in the browser: hover a pooled cell to see its
     window, its numbers and the winner (max) or the mean (average)."""
     plane, index = values, None
@@ -241,7 +257,7 @@ def linked_windows(key: str, values: np.ndarray, s: PoolSettings, top: float | N
             persist_state="session",
         )
         plane = values[index]
-    pooled = cache.pool(f"{key}|channel:{index}", plane, s.size, **s.options())
+    pooled = cache.pool(key.one_channel(index), plane, s.size, **s.options())
     (ph, pw), mode = s.padding, MODES[s.mode].lower()
     framed = np.pad(picture(plane, top), ((ph, ph), (pw, pw), (0, 0)))
     framed[:ph], framed[framed.shape[0] - ph :] = views.PADDING_TINT, views.PADDING_TINT
@@ -271,15 +287,16 @@ def linked_windows(key: str, values: np.ndarray, s: PoolSettings, top: float | N
 # --- 5. again and again ------------------------------------------------------------------------
 
 
-def repeated(key: str, values: np.ndarray, s: PoolSettings, top: float | None) -> None:
+def repeated(key: MapKey, values: np.ndarray, s: PoolSettings, top: float | None) -> None:
     """The map after 0..REPEATS poolings with the same settings, shown at the same size."""
-    maps = [values]
+    maps, keys = [values], [key]
     stopped = None
-    for i in range(REPEATS):
+    for _ in range(REPEATS):
         stopped = problem(*maps[-1].shape[-2:], s)
         if stopped:
             break
-        maps.append(cache.pool(f"{key}|repeat{i}", maps[-1], s.size, **s.options()))
+        maps.append(cache.pool(keys[-1], maps[-1], s.size, **s.options()))
+        keys.append(keys[-1].pooled())
     columns = views.sharp_pixels(st, "pool-repeated").columns(REPEATS + 1)
     for i, (column, m) in enumerate(zip(columns, maps, strict=False)):
         name = "Start" if i == 0 else f"After {i} pooling{'s' if i > 1 else ''}"
@@ -314,7 +331,7 @@ def pipeline(picked, kernel: str, s: PoolSettings) -> None:
     if why:
         st.warning(why, icon=":material/lightbulb:")
         return
-    pooled = cache.pool(f"{picked.key}|relu:{kernel}", relu, s.size, **s.options())
+    pooled = cache.pool(MapKey(picked.key, kernel), relu, s.size, **s.options())
     top = float(relu.max())
     signed, limits = views.signed_picture(conv, "RdBu_r")
     steps = [

@@ -19,6 +19,7 @@ from cnnviz import KERNELS, output_size, pool2d
 from cnnviz.images import decode_image
 from cnnviz.invariance import shift_effects
 from tests.app.conftest import APP, open_page
+from ui.pooling import REPEATS
 
 PAGE = "pages/pooling.py"  # run under app.py, as a student opens it (its Next link needs the
 # app's page list)
@@ -104,6 +105,22 @@ def test_side_by_side_prints_both_shapes_and_means(grey_page):
     assert "before `24 × 20` → max pooling `12 × 10`, average pooling `12 × 10`" in text
     assert f"after max pooling {pool2d(x, 2).mean():.4f}" in text
     assert f"after average pooling {pool2d(x, 2, mode='avg').mean():.4f}" in text
+
+
+def test_repeated_pooling_follows_each_setting_in_turn():
+    """Pooling again and again, for one window then another and back: each time the sizes
+    of the library's repeated pooling (the shared cache names every map by where it came
+    from, so the second setting never meets the first one's maps)."""
+    at = page()
+    x = working_pixels(GREY_PNG)  # (24, 20)
+    for window in (2, 3, 2):
+        at.number_input(key="pool.kh").set_value(window).run()
+        no_errors(at)
+        maps = [x]
+        while len(maps) <= REPEATS and maps[-1].shape[0] >= window and maps[-1].shape[1] >= 2:
+            maps.append(pool2d(maps[-1], (window, 2), stride=2))
+        sizes = " → ".join(f"`{m.shape[0]} × {m.shape[1]}`" for m in maps)
+        assert f"**Sizes:** {sizes}." in texts(at), window
 
 
 def test_formula_uses_the_users_numbers(grey_page):
