@@ -19,7 +19,7 @@ from cnnviz import KERNELS, flip_kernel
 from cnnviz.kernels import MAX_SIDE, MAX_WEIGHT, weights_problem
 from cnnviz.mosaic import encode_png, feature_mosaic
 from cnnviz.plotting import mark_box
-from ui import address, views
+from ui import address, cache, views
 
 CHANNEL_NAMES = ("red", "green", "blue")
 MAX_KERNEL_TEXT = 20_000  # characters of a kernel in the address: 3 x 15 x 15 numbers fit
@@ -232,7 +232,7 @@ def _load_learned(p: str, channels: int, learned: dict[str, np.ndarray]) -> None
     st.session_state[f"{p}.loaded"] = "learned"
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
+@cache.budgeted("picture")
 def _gallery(model: str, _kernels: np.ndarray, chosen: int) -> bytes:
     """``model``'s first-layer kernels ``(C, kh, kw)`` as one PNG, ``chosen`` outlined gold."""
     sheet = feature_mosaic(_kernels, columns=8, signed=True, scale=16)

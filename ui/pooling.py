@@ -152,13 +152,13 @@ def formula(height: int, width: int, s: PoolSettings) -> tuple[int, int]:
 # --- the map to pool ---------------------------------------------------------------------------
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@cache.budgeted("pool-map")
 def grey(key: str, _pixels: np.ndarray) -> np.ndarray:
     """The working image as one grey channel ``(H, W)``."""
     return np.ascontiguousarray(to_grayscale(_pixels), dtype=np.float32)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@cache.budgeted("pool-map")
 def convolved(key: str, _grey: np.ndarray, kernel: str) -> np.ndarray:
     """Valid convolution of the grey image with a preset kernel: ``(H - kh + 1, W - kw + 1)``."""
     return correlate2d(_grey, KERNELS[kernel].weights)
@@ -359,7 +359,7 @@ def pipeline(picked, kernel: str, s: PoolSettings) -> None:
 # --- 7. the shift test -------------------------------------------------------------------------
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@cache.budgeted("shift-test")
 def _effects(key, _grey, kernel, direction, s: PoolSettings) -> list[ShiftEffect]:
     return shift_effects(
         _grey,
