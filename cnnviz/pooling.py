@@ -11,6 +11,13 @@ from cnnviz.shapes import IntPair, output_size, pair
 PoolMode = Literal["max", "avg"]
 
 
+def max_padding(size: IntPair) -> tuple[int, int]:
+    """The most padding a ``(kh, kw)`` window allows on each side: half of it, rounded down
+    (more would make windows that hold nothing but padding)."""
+    kh, kw = pair(size, "size")
+    return kh // 2, kw // 2
+
+
 def _prepare(x, size, stride, padding, fill):
     """Check the options and pad ``x`` with ``fill``.
 
@@ -23,10 +30,11 @@ def _prepare(x, size, stride, padding, fill):
     sh, sw = pair(size if stride is None else stride, "stride")
     if ph < 0 or pw < 0:
         raise ValueError(f"padding cannot be negative, got {padding!r}")
-    if 2 * ph > kh or 2 * pw > kw:
+    most = max_padding((kh, kw))
+    if ph > most[0] or pw > most[1]:
         raise ValueError(
-            f"padding can be at most half the window ({kh}x{kw} allows {kh // 2} rows and "
-            f"{kw // 2} columns): more would make windows that hold nothing but padding"
+            f"padding can be at most half the window ({kh}x{kw} allows {most[0]} rows and "
+            f"{most[1]} columns): more would make windows that hold nothing but padding"
         )
     out_h = output_size(x.shape[-2], kh, stride=sh, padding=ph)
     out_w = output_size(x.shape[-1], kw, stride=sw, padding=pw)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cnnviz.pooling import max_padding
 from cnnviz.shapes import IntPair, four_sides, output_size, pair, size_formula
 
 CHOICES = 4  # choices per question, when that many distinct ones exist
@@ -506,7 +507,7 @@ def draw_pool_shape(seed: int, *, avoid: Collection[str] = ()) -> Question:
             stride = (kh, kw)
         else:
             stride = (_draw_int(rng, range(1, kh + 1)), _draw_int(rng, range(1, kw + 1)))
-        padding = (0, 0) if rng.random() < 0.7 else (kh // 2, kw // 2)
+        padding = (0, 0) if rng.random() < 0.7 else max_padding((kh, kw))
         try:
             question = pool_shape_question(height, width, (kh, kw), stride, padding, seed=seed)
         except ValueError:

@@ -8,6 +8,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from cnnviz import max_pool_winners, output_size, pool2d
+from cnnviz.pooling import max_padding
 from tests.strategies import images
 
 
@@ -77,6 +78,20 @@ def test_unknown_mode_fails_loudly():
     """An unknown mode raises instead of silently returning zeros (d2l's bug)."""
     with pytest.raises(ValueError, match="'max' or 'avg'"):
         pool2d(np.zeros((4, 4)), 2, mode="min")
+
+
+@pytest.mark.parametrize(
+    ("size", "most"), [(1, (0, 0)), (2, (1, 1)), ((3, 4), (1, 2)), (5, (2, 2))]
+)
+def test_padding_up_to_half_the_window_pools_and_one_more_is_refused(size, most):
+    """``max_padding`` is the rule pool2d applies: that much pads, one row or column more
+    raises."""
+    assert max_padding(size) == most
+    x = np.arange(64, dtype=np.float32).reshape(8, 8)
+    assert pool2d(x, size, padding=most).ndim == 2
+    for extra in ((1, 0), (0, 1)):
+        with pytest.raises(ValueError, match="at most half the window"):
+            pool2d(x, size, padding=(most[0] + extra[0], most[1] + extra[1]))
 
 
 def test_padding_over_half_window_explains():

@@ -14,6 +14,7 @@ from cnnviz.charts import line_chart_svg
 from cnnviz.images import to_grayscale
 from cnnviz.invariance import DIRECTIONS, ShiftEffect, shift_effects
 from cnnviz.plotting import colorize, image_to_rgb
+from cnnviz.pooling import max_padding
 from cnnviz.questions import draw_pool_map, draw_pool_shape, draw_pool_window, pool_formula
 from cnnviz.shapes import leftover, output_size
 from ui import address, cache, linked, quiz, theme, views
@@ -107,11 +108,11 @@ def settings_panel() -> PoolSettings:
 
 def problem(height: int, width: int, s: PoolSettings) -> str | None:
     """A plain sentence when these settings cannot pool a ``height x width`` map, else None."""
-    (kh, kw), (ph, pw) = s.size, s.padding
-    if 2 * ph > kh or 2 * pw > kw:
+    (kh, kw), (ph, pw), most = s.size, s.padding, max_padding(s.size)
+    if ph > most[0] or pw > most[1]:
         return (
             f"**The padding is more than half the window.** A {kh} × {kw} window allows at "
-            f"most {kh // 2} row(s) and {kw // 2} column(s) of padding on each side; more would "
+            f"most {most[0]} row(s) and {most[1]} column(s) of padding on each side; more would "
             "make windows that see nothing but padding. Lower the padding or widen the window."
         )
     try:
