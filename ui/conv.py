@@ -208,10 +208,11 @@ def why_not(error: ValueError, s: ConvSettings) -> str:
     """The reason settings failed together, as a sentence with what to change."""
     text = str(error)
     text = text[:1].upper() + text[1:].rstrip(".") + "."
-    if s.padding_mode in ("reflect", "circular") and "padding asks for" in text:
+    if MODES[s.padding_mode].within is not None and "padding asks for" in text:
+        free = " or ".join(name for name, mode in MODES.items() if mode.within is None)
         text += (
-            " Lower the padding, make the working size larger, or choose zeros or "
-            "replicate padding, which can add any amount."
+            f" Lower the padding, make the working size larger, or choose {free} padding, "
+            "which can add any amount."
         )
     return text
 

@@ -165,6 +165,20 @@ def test_impossible_setting_is_explained(upload):
     assert not at.exception and not at.error
 
 
+@pytest.mark.parametrize("mode", ["reflect", "circular"])
+def test_padding_a_mode_cannot_add_names_the_modes_that_can(upload, mode):
+    """Reflect or circular padding larger than a 12 x 10 picture allows: the warning says
+    why and names the modes that pad any amount (zeros, replicate); the app keeps working."""
+    at = upload(open_page(PAGE), PHOTO)
+    at.segmented_control(key="conv.pad").set_value("custom").run()
+    at.number_input(key="conv.pad_t").set_value(13).run()
+    at.selectbox(key="conv.mode").set_value(mode).run()
+    warned = " ".join(w.value for w in at.warning)
+    assert "These settings do not work together" in warned and "padding asks for" in warned
+    assert "choose zeros or replicate padding, which can add any amount" in warned
+    assert not at.exception and not at.error
+
+
 def test_share_link_restores_settings():
     """Settings in the address come back: stride, padding, preset and a custom matrix."""
     # Bound choices travel as the labels a user reads: "Laplacian", "Same size".
