@@ -424,7 +424,7 @@ def train_settings(k: int, distinct: bool) -> dict[str, str]:
     if not distinct:
         subset = TRAIN_SUBSETS[k % len(TRAIN_SUBSETS)]
         return {} if subset == TRAIN_SUBSETS[0] else {"train.subset": f"{subset:,}"}
-    from ui.training import BUDGETS, RATES, SUBSETS
+    from cnnviz.race import BUDGETS, RATES, SUBSETS  # the page's choices (torch: loaded late)
 
     if k >= len(SUBSETS) * len(RATES):
         raise ValueError(f"the Train page offers {len(SUBSETS) * len(RATES)} distinct settings")

@@ -29,7 +29,7 @@ from cnnviz.images import MAX_BYTES as IMAGE_MAX_BYTES
 from cnnviz.model import CNN, POOL_MODES, CNNConfig, layer_shapes
 from cnnviz.race import Plan
 
-# The Train page's choices (ui/training.py builds its widgets from these): its CNN is
+# The Train page's choices (pages/train/ builds its widgets from these): its CNN is
 # Plan().cnn with these filters, blocks, kernel sizes and pooling, nothing else. A file may
 # hold only such a network.
 TRAIN_CNN = Plan().cnn  # dense units, classes, picture size and dropout stay as they are

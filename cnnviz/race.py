@@ -93,6 +93,12 @@ def _env_number(name: str, default: float) -> float:
 CAP_SECONDS = _env_number("CNNVIZ_TRAIN_CAP_SECONDS", 120.0)  # per race, whatever was asked
 TRAINING_THREADS = max(1, int(_env_number("CNNVIZ_TRAINING_THREADS", 1)))  # torch threads each
 DEFAULT_PLAN = Plan(cap=CAP_SECONDS)  # the Train page's defaults
+# The Train page's choices, plain lists (the page builds its widgets from these; the classroom
+# bench presses Train with them). Its CNN's choices live in cnnviz.model_file.
+SUBSETS = (1_000, 5_000, 10_000, 20_000, 30_000, 60_000)  # training images to use
+BUDGETS = (10, 20, 30, 45, 60)  # seconds the race trains
+RATES = (0.0003, 0.001, 0.003, 0.01, 0.03)  # peak learning rates
+EPOCHS = (1, 2, 3, 4, 5, 8, 10, 15, 20)  # passes over the training images
 
 
 def default_slots() -> int:

@@ -3,7 +3,8 @@
 import streamlit as st
 
 from cnnviz.questions import conv_parameters_question
-from ui import address, quiz, training
+from pages.train import race, results, settings
+from ui import address, quiz
 from ui.boot import run_under_app
 from ui.lessons import next_step
 
@@ -17,14 +18,14 @@ st.markdown(
     "neighbours. Choose the data and the CNN's layers, press **Train** and watch both learn; "
     "then both are tested on images they have never seen."
 )
-address.gate(training.PARAMS)
-plan = training.settings()
+address.gate(settings.PARAMS)
+plan = settings.read_plan()
 if plan is None:
     st.stop()
-splits = training.load_splits(plan.dataset)
+splits = settings.load_splits(plan.dataset)
 if splits is None:
     st.stop()
-training.show_preview(plan, splits)
+settings.show_preview(plan, splits)
 with st.container(border=True):
     st.markdown("**Predict, then check:** how big is the CNN's first layer?")
     quiz.ask(
@@ -45,12 +46,12 @@ st.markdown(
     "defaults give the CNN a chance on a CPU: one conv block of 16 filters, 256 images per "
     "step, and a learning rate that warms up and then cools down exactly when time runs out."
 )
-training.start_button(plan, splits)
-job = training.current_job()
-training.publish(job)
+race.start_button(plan, splits)
+job = race.current_job()
+results.publish(job)
 if job is not None:
-    training.live(job)
-    training.results(job)
-training.run_log()
+    race.live(job)
+    results.show(job)
+results.run_log()
 
 next_step("pages/train.py")

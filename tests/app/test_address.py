@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.weights import MODEL_NAMES, read_checkpoints
+from pages.train import settings as train_settings
 from tests.app.conftest import APP, open_page, png_bytes
 from ui import (
     address,
@@ -28,7 +29,6 @@ from ui import (
     pooling,
     rewind,
     theme,
-    training,
 )
 from ui.models import model_title, ships_checkpoints
 
@@ -60,11 +60,11 @@ PAGES = {
     "pages/learn_kernel.py": (*theme.PARAMS, *picker.PARAMS, *learn_view.PARAMS),
     "pages/pooling.py": (*theme.PARAMS, *picker.PARAMS, *pooling.PARAMS),
     "pages/inside_cnn.py": (*theme.PARAMS, *inside.PARAMS, *INSIDE_DYNAMIC),
-    "pages/train.py": (*theme.PARAMS, *training.PARAMS),
+    "pages/train.py": (*theme.PARAMS, *train_settings.PARAMS),
     "pages/four_filters.py": (*theme.PARAMS, *picker.PARAMS),
 }
 STATIC = {p.key for p in (*picker.PARAMS, *conv.PARAMS, *pooling.PARAMS, *inside.PARAMS)}
-STATIC |= {p.key for p in (*training.PARAMS, *kernel_editor.params("conv"), *theme.PARAMS)}
+STATIC |= {p.key for p in (*train_settings.PARAMS, *kernel_editor.params("conv"), *theme.PARAMS)}
 STATIC |= {p.key for p in learn_view.PARAMS}
 
 

@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 from cnnviz import samples
+from pages.train import settings as train_settings
 from tests.app.conftest import APP, png_bytes, text_of
-from ui import address, conv, kernel_editor, picker, pooling, training
+from ui import address, conv, kernel_editor, picker, pooling
 
 EXAMPLES = int(os.environ.get("CNNVIZ_FUZZ_EXAMPLES", "25"))
 SETTINGS = settings(
@@ -137,7 +138,7 @@ def test_pooling_any_settings_on_a_tiny_upload(settings_, picture):
 
 @pytest.mark.slow
 @SETTINGS
-@given(settings_=query(training.PARAMS))
+@given(settings_=query(train_settings.PARAMS))
 def test_train_any_combination_of_settings(settings_):
     """Blocks, kernel and pooling that shrink the picture to nothing: a sentence."""
     assert_explained(run("pages/train.py", settings_), settings_)

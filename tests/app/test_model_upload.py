@@ -24,12 +24,14 @@ from streamlit.testing.v1 import AppTest
 from cnnviz.data import CLASS_NAMES, dataset_available, load_dataset
 from cnnviz.model import CNN, CNNConfig, layer_shapes, to_tensor
 from cnnviz.model_file import CARD_KEY, ModelCard, card_json, to_bytes
+from cnnviz.race import DEFAULT_PLAN
 from cnnviz.weights import read_card
+from pages.train import results as train_results
+from pages.train import settings as train_settings
 from tests.app.conftest import APP, text_of
 from tests.app.test_inside_page import ok
 from tests.app.test_inside_page import page as inside_page
 from tests.app.test_train_page import short_race
-from ui import training
 from ui.inside import UPLOAD, shape_text
 
 INSIDE = "pages/inside_cnn.py"
@@ -95,14 +97,14 @@ def test_a_downloaded_cnn_uploaded_later_predicts_what_it_predicted(downloads, w
     visit: the page says it is the student's network, with its card, and prints its own
     prediction and all ten probabilities; the shipped network is one click away."""
     trainer = AppTest.from_file(APP, default_timeout=120)
-    trainer.session_state[training.MAX_STEPS_KEY] = 3  # three steps each: a tiny race
+    trainer.session_state[train_settings.MAX_STEPS_KEY] = 3  # three steps each: a tiny race
     trainer.run()
     trainer = short_race(ok(trainer.switch_page("pages/train.py").run()))
     user = trainer.session_state["user_model"]
     button = trainer.download_button(key="train.download_model")
     assert button.label.startswith("Download your CNN (") and button.label.endswith(" MB)")
     assert "“A network you trained (upload its file)”" in text_of(trainer)
-    name = training.model_file_name(user)
+    name = train_results.model_file_name(user)
     assert name.startswith("my-cnn-fashion-mnist-16-filters-") and name.endswith(".safetensors")
     data = downloads[name]()  # what the browser receives on a click
 
@@ -129,7 +131,7 @@ def test_a_downloaded_cnn_uploaded_later_predicts_what_it_predicted(downloads, w
 def network_file() -> tuple[CNN, bytes]:
     """A small digits network (8 filters of 5 x 5) and its file, as the Train page makes it."""
     torch.manual_seed(5)
-    config = replace(training.DEFAULT_PLAN.cnn, channels=(8,), kernel_size=5)
+    config = replace(DEFAULT_PLAN.cnn, channels=(8,), kernel_size=5)
     model = CNN(config, mean=0.29, std=0.35).eval()
     card = ModelCard("mnist", 5_000, 2.0, 0.91)
     return model, to_bytes(model, config, card)
@@ -230,7 +232,7 @@ def test_a_network_too_big_to_come_back_is_not_offered_as_a_file(with_data):
     page says so and why, and offers no download (a minute here: testing so big a network on
     the 15,000 test pictures)."""
     trainer = AppTest.from_file(APP, default_timeout=240)
-    trainer.session_state[training.MAX_STEPS_KEY] = 1
+    trainer.session_state[train_settings.MAX_STEPS_KEY] = 1
     trainer.run()
     trainer = ok(trainer.switch_page("pages/train.py").run())
     trainer.segmented_control(key="train.blocks").set_value(2)

@@ -19,9 +19,11 @@ from streamlit.testing.v1 import AppTest
 from cnnviz.data import dataset_available
 from cnnviz.model import CNN, MLP, CNNConfig, count_parameters
 from cnnviz.model_file import offered
-from cnnviz.race import ModelResult
+from cnnviz.race import DEFAULT_PLAN, ModelResult
+from pages.train import race as train_race
+from pages.train import results as train_results
+from pages.train import settings as train_settings
 from tests.app.conftest import APP, text_of
-from ui import training
 from ui.inside import YOURS
 from ui.user_model import UserModel
 
@@ -79,7 +81,7 @@ def wait(at: AppTest, seconds: float = 300) -> AppTest:
 
 def assert_idle(seconds: float = 30) -> None:
     """The class's hall has nothing running or waiting (within ``seconds``)."""
-    hall, _ = training.training_hall()
+    hall, _ = train_race.training_hall()
     deadline = time.monotonic() + seconds
     while hall.counts() != (0, 0):
         assert time.monotonic() < deadline, f"the hall is still busy: {hall.counts()}"
@@ -98,11 +100,11 @@ def assets_digest() -> str:
 def test_the_counts_follow_the_architecture(open_page):
     """Parameter counts are printed, and change when the CNN gets more blocks."""
     at = open_page()
-    default = count_parameters(CNN(training.DEFAULT_PLAN.cnn))
+    default = count_parameters(CNN(DEFAULT_PLAN.cnn))
     assert f"**{default:,}** numbers to learn in the CNN" in text_of(at)
     assert f"**{count_parameters(MLP()):,}** in the dense network" in text_of(at)
     at.segmented_control(key="train.blocks").set_value(3).run()
-    first = training.DEFAULT_PLAN.cnn.channels[0]
+    first = DEFAULT_PLAN.cnn.channels[0]
     bigger = count_parameters(CNN(CNNConfig(channels=(first, 2 * first, 4 * first), dropout=0)))
     assert f"**{bigger:,}** numbers to learn in the CNN" in text_of(at)
 
@@ -133,7 +135,7 @@ def test_without_data_the_page_explains_and_offers_the_download(open_page, monke
 def test_a_short_race_shows_curves_accuracies_and_the_confusion_matrix(open_page):
     """Three steps each: live numbers, two test accuracies, mix-ups and kernels appear."""
     before = assets_digest()
-    at = short_race(open_page(**{training.MAX_STEPS_KEY: STEPS}))
+    at = short_race(open_page(**{train_settings.MAX_STEPS_KEY: STEPS}))
     text = text_of(at)
     assert "Recent training batches (smoothed): CNN loss" in text
     assert "dense network loss" in text
@@ -168,7 +170,7 @@ def test_the_session_model_is_used_on_the_inside_page(open_page, app_file):
     """After training, "Inside a CNN" offers and runs this session's model; another session
     only has the shipped one, which training left unchanged."""
     shipped = shipped_digest()
-    at = short_race(open_page(**{training.MAX_STEPS_KEY: STEPS}))
+    at = short_race(open_page(**{train_settings.MAX_STEPS_KEY: STEPS}))
     user = at.session_state["user_model"]
     assert isinstance(user, UserModel) and user.dataset == "fashion-mnist"
     assert not user.model.training
@@ -216,16 +218,16 @@ def result(name: str, accuracy: float, passes: float, seconds: float) -> ModelRe
 def test_the_verdict_says_who_won_and_the_price():
     """Per pass and per second, in words that match the numbers."""
     cnn, mlp = result("CNN", 0.89, 2.0, 30.0), result("dense network", 0.86, 2.0, 3.0)
-    text = training.verdict(cnn, mlp)
+    text = train_results.verdict(cnn, mlp)
     assert text.startswith("The CNN is **3.0 points ahead** after the same 2.00 passes.")
     assert "used 3.0 s of the processor, the CNN's 30.0 s (10 times longer)" in text
     assert "Per pass the CNN learns more" in text
-    behind = training.verdict(
+    behind = train_results.verdict(
         result("CNN", 0.80, 0.2, 20.0), result("dense network", 0.86, 0.2, 3.0)
     )
     assert behind.startswith("The dense network is **6.0 points ahead**")
     assert "has not caught up yet" in behind
-    same_time = training.verdict(cnn, result("dense network", 0.895, 21.0, 30.0))
+    same_time = train_results.verdict(cnn, result("dense network", 0.895, 21.0, 30.0))
     assert "in the same time" in same_time and "In the same 30 s" in same_time
     assert "made 21.0 passes" in same_time
 
@@ -266,12 +268,12 @@ def poll_until(at: AppTest, words: str, seconds: float = 120) -> str:
 def test_two_students_with_the_same_settings_watch_one_race(open_page):
     """The second student's Train joins the first one's race: one race, two watchers, the same
     curves; when it ends both have the results, and each its own copy of the model."""
-    first = press_train(open_page(**{training.MAX_STEPS_KEY: 40}), 5_000)
-    second = press_train(open_page(**{training.MAX_STEPS_KEY: 40}), 5_000)
+    first = press_train(open_page(**{train_settings.MAX_STEPS_KEY: 40}), 5_000)
+    second = press_train(open_page(**{train_settings.MAX_STEPS_KEY: 40}), 5_000)
     race = first.session_state["train.job"]
     assert second.session_state["train.job"] is race
     assert race.watchers() == 2
-    assert training.training_hall()[0].counts() in ((1, 0), (0, 1))  # one race, not two
+    assert train_race.training_hall()[0].counts() in ((1, 0), (0, 1))  # one race, not two
     text = poll_until(second, "Recent training batches (smoothed): CNN loss")
     if race.active:
         assert "2 students watching this race" in text
@@ -291,9 +293,9 @@ def test_a_student_whose_race_waits_watches_the_running_one(open_page, monkeypat
     """One race at a time: the second student is told they are next and when, and meanwhile
     sees the running race's settings and curves; once the first stops, theirs trains."""
     monkeypatch.setenv("CNNVIZ_TRAINING_SLOTS", "1")
-    training.training_hall.clear()  # a hall with one slot, whatever this machine's cores
+    train_race.training_hall.clear()  # a hall with one slot, whatever this machine's cores
     first = press_train(open_page(), 60_000)  # the 20 s default budget
-    second = press_train(open_page(**{training.MAX_STEPS_KEY: STEPS}), 1_000, epochs=1)
+    second = press_train(open_page(**{train_settings.MAX_STEPS_KEY: STEPS}), 1_000, epochs=1)
     mine = second.session_state["train.job"]
     assert mine is not first.session_state["train.job"]
     text = poll_until(second, "Recent training batches (smoothed): CNN loss")
@@ -306,7 +308,7 @@ def test_a_student_whose_race_waits_watches_the_running_one(open_page, monkeypat
     assert mine.view().status == "done" and "**Test accuracy:** CNN" in text_of(second)
     assert first.session_state["train.job"].view().status == "stopped"
     assert_idle()
-    training.training_hall.clear()
+    train_race.training_hall.clear()
 
 
 def test_every_cnn_the_page_offers_can_be_kept_as_a_file():
@@ -314,10 +316,10 @@ def test_every_cnn_the_page_offers_can_be_kept_as_a_file():
     network file may hold (cnnviz.model_file.offered), less those whose picture vanishes."""
     keys = ("train.blocks", "train.filters", "train.kernel", "train.pool")
     made = set()
-    for blocks, first, kernel, pool in product(*(training.WIDGETS[k][1].options for k in keys)):
+    for blocks, first, kernel, pool in product(
+        *(train_settings.WIDGETS[k][1].options for k in keys)
+    ):
         channels = tuple(first * 2**i for i in range(blocks))
         with suppress(ValueError):  # the picture shrinks to nothing: the page says so
-            made.add(
-                replace(training.DEFAULT_PLAN.cnn, channels=channels, kernel_size=kernel, pool=pool)
-            )
+            made.add(replace(DEFAULT_PLAN.cnn, channels=channels, kernel_size=kernel, pool=pool))
     assert made == set(offered())
