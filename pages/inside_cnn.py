@@ -6,7 +6,9 @@ import streamlit as st
 
 from cnnviz.model import layer_shapes
 from cnnviz.questions import draw_flatten, draw_layer_shape, draw_parameters
-from ui import address, inside, quiz, rewind
+from pages.inside_cnn import model, rewind, views
+from pages.inside_cnn.picture import choose_picture
+from ui import address, quiz
 from ui.boot import run_under_app
 from ui.lessons import next_step
 
@@ -25,24 +27,24 @@ st.markdown(
     "Give the network a picture and follow it through."
 )
 
-address.gate(inside.PARAMS)
+address.gate(model.PARAMS)
 controls, view = st.columns([1.2, 3], gap="medium")  # the picture and its answer beside
 with controls:  # the controls a teacher changes, on the first screen
     st.subheader("1. The network and the picture")
-    chosen = inside.choose_model()
+    chosen = model.choose_model()
     if chosen is None:
         st.stop()
     chosen = rewind.choose_step(chosen)  # the same network earlier in its training
-    picture = inside.choose_picture(chosen)
+    picture = choose_picture(chosen)
     if picture is None:
         st.stop()
 
-result = inside.run(chosen, picture)
+result = views.run(chosen, picture)
 with view:
     st.subheader("2. What comes out: one probability per class")
-    inside.show_prediction(chosen, picture, result)
+    views.show_prediction(chosen, picture, result)
 if picture.steps is not None:
-    inside.show_steps(picture.steps)
+    views.show_steps(picture.steps)
 
 st.subheader("3. Every layer's feature maps")
 st.markdown(
@@ -51,7 +53,7 @@ st.markdown(
     "negative (blue) numbers, pooling keeps the strongest and halves each side, and the next "
     "convolution combines all the maps into new ones."
 )
-inside.show_layers(chosen, picture, result)
+views.show_layers(chosen, picture, result)
 shapes = layer_shapes(chosen.model.config)
 avoid = {" × ".join(map(str, shape)) for _, shape in shapes}  # never what the page prints
 avoid.add(f"{dict(shapes)['flatten'][0]:,}")
@@ -73,15 +75,15 @@ st.markdown(
     "pixels, often like the edge detectors on the Convolution page; the second layer's "
     "kernels look at the first layer's maps, one slice per map."
 )
-inside.show_kernels(chosen)
+views.show_kernels(chosen)
 
 st.subheader("5. One feature map up close")
-inside.channel_close_up(chosen, picture, result)
+views.channel_close_up(chosen, picture, result)
 
 st.subheader("6. Flatten and the dense layers")
-inside.show_dense(chosen, picture, result)
+views.show_dense(chosen, picture, result)
 
 st.subheader("7. Where did the network look?")
-inside.show_saliency(chosen, picture, result)
+views.show_saliency(chosen, picture, result)
 
 next_step("pages/inside_cnn.py")

@@ -17,17 +17,17 @@ from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.weights import MODEL_NAMES, read_checkpoints
+from pages.inside_cnn import model as inside
+from pages.inside_cnn import rewind
 from pages.train import settings as train_settings
 from tests.app.conftest import APP, open_page, png_bytes
 from ui import (
     address,
     conv,
-    inside,
     kernel_editor,
     learn_view,
     picker,
     pooling,
-    rewind,
     theme,
 )
 from ui.models import model_title, ships_checkpoints

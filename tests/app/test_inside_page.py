@@ -218,12 +218,12 @@ def top_line(at: AppTest) -> list[str]:
 def test_a_shipped_models_top_patches_are_read_not_searched(entry, with_data, monkeypatch):
     """The shipped networks bring their favourite test pictures: no search of the test set,
     and the nine are the stored ones, strongest first."""
-    import ui.inside
+    import pages.inside_cnn.views
 
     def no_search(*args, **kwargs):
         raise AssertionError("the test set was searched")
 
-    monkeypatch.setattr(ui.inside, "channel_peaks", no_search)
+    monkeypatch.setattr(pages.inside_cnn.views, "channel_peaks", no_search)
     at = page(entry)
     at.session_state["inside.open.top"] = True
     at.selectbox(key="inside.layer").set_value("conv2")

@@ -26,13 +26,13 @@ from cnnviz.model import CNN, CNNConfig, layer_shapes, to_tensor
 from cnnviz.model_file import CARD_KEY, ModelCard, card_json, to_bytes
 from cnnviz.race import DEFAULT_PLAN
 from cnnviz.weights import read_card
+from pages.inside_cnn.model import UPLOAD, shape_text
 from pages.train import results as train_results
 from pages.train import settings as train_settings
 from tests.app.conftest import APP, text_of
 from tests.app.test_inside_page import ok
 from tests.app.test_inside_page import page as inside_page
 from tests.app.test_train_page import short_race
-from ui.inside import UPLOAD, shape_text
 
 INSIDE = "pages/inside_cnn.py"
 SHIPPED = CNNConfig(**read_card("fashion-mnist")["architecture"])

@@ -20,11 +20,11 @@ from cnnviz.data import dataset_available
 from cnnviz.model import CNN, MLP, CNNConfig, count_parameters
 from cnnviz.model_file import offered
 from cnnviz.race import DEFAULT_PLAN, ModelResult
+from pages.inside_cnn.model import YOURS
 from pages.train import race as train_race
 from pages.train import results as train_results
 from pages.train import settings as train_settings
 from tests.app.conftest import APP, text_of
-from ui.inside import YOURS
 from ui.user_model import UserModel
 
 REPO = Path(__file__).resolve().parents[2]
@@ -159,7 +159,7 @@ def test_a_short_race_shows_curves_accuracies_and_the_confusion_matrix(open_page
 
 def shipped_digest() -> str:
     """sha256 over the weights of the shipped model the "Inside a CNN" page shares."""
-    from ui.inside import weights_digest
+    from pages.inside_cnn.model import weights_digest
     from ui.models import shipped_model
 
     return weights_digest(shipped_model("fashion-mnist"))

@@ -11,8 +11,8 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnviz.weights import WeightsError, read_card
+from pages.inside_cnn.model import Chosen
 from ui import address
-from ui.inside import Chosen
 from ui.models import SUBJECTS, assets_dir, checkpoint_model, checkpoints, ships_checkpoints
 
 STEP_HELP = (

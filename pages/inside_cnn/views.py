@@ -1,31 +1,15 @@
-"""Pieces of the "Inside a CNN" page: the model and picture pickers, and every view of the net.
-
-Pictures are numpy/OpenCV mosaics (``cnnviz.mosaic``) and numbers are text or HTML: nothing
-here draws a matplotlib figure. Each picture is built and encoded once per (model, picture,
-view) and shared through ``st.cache_data``. A channel's favourite test pictures are read from
-the file stored beside a shipped model's weights; for any other model the test set is searched,
-once per model and layer for the whole class. The shipped models are shared by everyone and
-are only ever read. A network a student uploads (the file the Train page gave them, checked by
-``cnnviz.model_file``) lives in that student's session; the shared caches name it by the sha256
-of its file.
-"""
+"""Inside a CNN, sections 2 to 7: the network run on the picture and every view of it."""
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
 import torch
 
-from cnnviz import images
 from cnnviz.data import (
-    CLASS_NAMES,
-    DatasetError,
     data_root,
-    dataset_available,
-    load_dataset,
 )
 from cnnviz.explain import (
     Favourites,
@@ -38,8 +22,6 @@ from cnnviz.explain import (
 )
 from cnnviz.grids import grid_html
 from cnnviz.model import CNN, count_parameters, feature_maps, layer_kind, saliency, to_tensor
-from cnnviz.model_file import MAX_MEGABYTES as MODEL_MEGABYTES
-from cnnviz.model_file import ModelCard, ModelFileError, from_bytes
 from cnnviz.mosaic import (
     SIGNED_MAP,
     UNSIGNED_MAP,
@@ -56,314 +38,14 @@ from cnnviz.mosaic import (
     strip,
 )
 from cnnviz.plotting import image_to_rgb, symmetric_limit
-from cnnviz.preprocess import Preprocessed, to_dataset_style
-from cnnviz.weights import MODEL_NAMES, WeightsError, load_top_patches, pixels_sha256
-from ui import address, cache, linked, theme, views
-from ui.datasets import TITLES, offer_download
-from ui.drawing import drawing_pad
-from ui.models import SUBJECTS, assets_dir, limit_threads, model_title, shipped_model
-from ui.user_model import get_user_model
+from cnnviz.preprocess import Preprocessed
+from cnnviz.weights import WeightsError, load_top_patches, pixels_sha256
+from pages.inside_cnn.model import OPEN_TOP, Chosen, channel_param, layer_param, shape_text
+from pages.inside_cnn.picture import Picture, test_pictures, test_set
+from ui import address, linked, theme, views
+from ui.models import assets_dir
 
-YOURS = "yours"  # the model-choice value for this session's own trained model
-UPLOAD = "upload"  # the model-choice value for a network file the student uploads
-UPLOAD_TITLE = "A network you trained (upload its file)"
-UPLOADED_KEY = "inside.uploaded"  # session state: the network from the last file accepted
-MEANWHILE = "fashion-mnist"  # the shipped network shown while no uploaded file is usable
-SOURCES = {"test": "A test picture", "upload": "Upload a picture", "draw": "Draw one"}
 STRIP_PX = 1200  # the flattened numbers and the hidden layer are drawn about this wide
-
-
-# The page's settings in the address. The network, its layers, their maps and the test set
-# are known only once chosen: those parameters are made, and checked, where they are used.
-SOURCE = address.Choice(
-    "inside.source", "Where does the picture come from?", tuple(SOURCES), "test", SOURCES.get
-)
-OPEN_TOP = address.Switch("inside.open.top", "Which test pictures excite this map most?")
-PARAMS = (SOURCE, OPEN_TOP)
-
-
-def model_param(titles: dict[str, str]) -> address.Choice:
-    """Which network: one of ``titles`` (model choice -> its title), or an uploaded file."""
-    titles = {**titles, UPLOAD: UPLOAD_TITLE}
-    return address.Choice(
-        "inside.model", "Which trained network?", tuple(titles), next(iter(titles)), titles.get
-    )
-
-
-def index_param(count: int) -> address.Whole:
-    """Which of the ``count`` test pictures."""
-    return address.Whole(
-        "inside.index", f"Test picture number (0 to {count - 1:,})", 0, count - 1, 0
-    )
-
-
-def layer_param(layers: tuple[str, ...]) -> address.Choice:
-    """Which convolution layer is looked at up close."""
-    return address.Choice("inside.layer", "Layer", layers, layers[0])
-
-
-def channel_param(layer: str, count: int) -> address.Whole:
-    """Which of the ``count`` maps of ``layer``."""
-    return address.Whole(
-        f"inside.channel.{layer}", f"Map number in {layer} (0 to {count - 1})", 0, count - 1, 0
-    )
-
-
-def shape_text(shape) -> str:
-    """``(32, 26, 26)`` -> ``32 × 26 × 26``."""
-    return " × ".join(str(n) for n in shape)
-
-
-# --- choosing the model ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Chosen:
-    """The network the page looks inside."""
-
-    model: CNN  # eval mode, gradients off; shipped ones are shared: read only
-    dataset: str  # "fashion-mnist" or "mnist": class names, test set, upload style
-    key: str  # names these exact weights in the caches
-    title: str  # for captions
-
-    @property
-    def classes(self) -> tuple[str, ...]:
-        return CLASS_NAMES[self.dataset]
-
-
-def weights_digest(model: torch.nn.Module) -> str:
-    """sha256 of every tensor of ``model``: names a user's model in the shared caches."""
-    digest = hashlib.sha256()
-    for name, tensor in model.state_dict().items():
-        digest.update(name.encode())
-        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
-    return digest.hexdigest()[:16]
-
-
-def choose_model() -> Chosen | None:
-    """Radio of the shipped models (this session's own, an uploaded file); None with a
-    message if the shipped one chosen is damaged."""
-    user = get_user_model()
-    options = [*MODEL_NAMES, *([YOURS] if user is not None else [])]
-    titles = {name: model_title(name) for name in MODEL_NAMES}
-    if user is not None:
-        titles[YOURS] = f"Your model from the Train page ({user.title})"
-    choice = address.choice(model_param({name: titles[name] for name in options}), "radio")
-    if choice == YOURS and user is not None:
-        return Chosen(user.model, user.dataset, f"user:{weights_digest(user.model)}", titles[YOURS])
-    if choice == UPLOAD:
-        uploaded = choose_upload()
-        if uploaded is not None:
-            return uploaded
-        choice = MEANWHILE
-    try:
-        model = shipped_model(choice)
-    except WeightsError as error:
-        others = [n for n in MODEL_NAMES if n != choice]
-        st.error(
-            f"**The {SUBJECTS[choice]} network cannot be used: its weights file is damaged or "
-            f"missing.** {error} Meanwhile, choose the "
-            f"{' or '.join(SUBJECTS[n] for n in others)} network above.",
-            icon=":material/error:",
-        )
-        return None
-    return Chosen(model, choice, f"shipped:{choice}", titles[choice])
-
-
-@dataclass(frozen=True)
-class Uploaded:
-    """A network from a file this student uploaded (kept in their session only)."""
-
-    digest: str  # sha256 of the file's bytes: names the network in the shared caches
-    model: CNN  # eval mode, gradients off; private to this session
-    card: ModelCard  # what the Train page knew about it
-
-
-def choose_upload() -> Chosen | None:
-    """The uploader for a network file; the network in it once it passed every check (kept in
-    this session, so it stays chosen across pages), else None after saying why."""
-    file = st.file_uploader(
-        f"Your network's file from the Train page (.safetensors, at most {MODEL_MEGABYTES} MB)",
-        key="inside.model_file",
-        max_upload_size=MODEL_MEGABYTES,
-        help="After a race, the Train page offers your CNN as one file. Only such files "
-        "open here: they hold numbers and a card, never a program.",
-    )
-    meanwhile = f"Meanwhile the page shows the shipped {SUBJECTS[MEANWHILE]} network."
-    stored = st.session_state.get(UPLOADED_KEY)
-    stored = stored if isinstance(stored, Uploaded) else None
-    if file is not None:
-        data = file.getvalue()
-        digest = hashlib.sha256(data).hexdigest()
-        if stored is None or stored.digest != digest:
-            st.session_state.pop(UPLOADED_KEY, None)
-            try:
-                limit_threads()
-                model, card = from_bytes(data)  # every check; never unpickles
-            except ModelFileError as error:
-                st.error(f"{error} {meanwhile}", icon=":material/error:")
-                return None
-            stored = Uploaded(digest, model, card)
-            st.session_state[UPLOADED_KEY] = stored
-    elif stored is None:
-        st.info(
-            "Choose the file you downloaded from the Train page after a race (it ends in "
-            f".safetensors), or drag it here. {meanwhile}",
-            icon=":material/upload_file:",
-        )
-        return None
-    card = stored.card
-    st.success(_uploaded_words(stored.model, card), icon=":material/school:")
-    if file is None:
-        st.caption(
-            "This is the file you uploaded earlier in this visit; upload another to replace "
-            "it, or choose a shipped network above."
-        )
-    title = f"Your uploaded network ({card.dataset}, {100 * card.test_accuracy:.1f} % right)"
-    return Chosen(stored.model, card.dataset, f"upload:{stored.digest[:16]}", title)
-
-
-def _uploaded_words(model: CNN, card: ModelCard) -> str:
-    """What the card of an uploaded network says, in a few plain sentences."""
-    config = model.config
-    k = config.kernel_size
-    pool = "no pooling" if config.pool == "none" else f"{config.pool} pooling"
-    return (
-        f"**You are looking inside your own network**, from your file. It learned from "
-        f"{card.training_images:,} {TITLES[card.dataset]} training images in "
-        f"{card.passes:.2f} passes over them and got **{100 * card.test_accuracy:.1f} %** of "
-        f"the {card.test_images:,} test pictures right. Its layers: "
-        f"{' → '.join(map(str, config.channels))} filters of {k} × {k} with {pool}, "
-        f"{config.dense} dense units, {config.num_classes} classes."
-    )
-
-
-# --- choosing the picture -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Picture:
-    """What the network is given."""
-
-    pixels: np.ndarray  # float32 (28, 28) in [0, 1], white on black
-    key: str  # names this picture in the caches
-    label: str  # what it is, for captions
-    truth: int | None = None  # the test set's answer, when known
-    steps: Preprocessed | None = None  # how an upload or drawing was made into pixels
-
-
-@st.cache_resource(max_entries=4, show_spinner="Loading the 10,000 test pictures (once)…")
-def _test_set(name: str, root: str) -> tuple[np.ndarray, np.ndarray]:
-    pixels, labels = load_dataset(name, "test", root=root)
-    pixels.setflags(write=False)  # shared by every user
-    labels.setflags(write=False)
-    return pixels, labels
-
-
-def test_pictures(name: str) -> tuple[np.ndarray, np.ndarray] | None:
-    """The test images uint8 ``(10000, 28, 28)`` and labels of ``name``, or None if absent."""
-    if not dataset_available(name):
-        return None
-    try:
-        return _test_set(name, str(data_root()))
-    except DatasetError as error:
-        st.error(f"The {TITLES[name]} files are damaged: {error}", icon=":material/error:")
-        return None
-
-
-def missing_data(name: str) -> None:
-    """Say that the test set is absent, where it is looked for, and offer to download it."""
-    offer_download(
-        name,
-        key="inside.download",
-        what="test pictures",
-        meanwhile="Meanwhile you can **upload** a picture or **draw** one: choose it above.",
-    )
-
-
-def _random_index(count: int) -> None:
-    st.session_state["inside.index"] = int(np.random.default_rng().integers(count))
-
-
-def _from_test_set(chosen: Chosen) -> Picture | None:
-    data = test_pictures(chosen.dataset)
-    if data is None:
-        missing_data(chosen.dataset)
-        return None
-    pixels, labels = data
-    index = address.number(index_param(len(pixels)))  # the controls column is narrow:
-    st.button(  # the button goes under the number, its words whole
-        "Another test picture",
-        key="inside.random",
-        icon=":material/casino:",
-        on_click=_random_index,
-        args=(len(pixels),),
-    )
-    truth = int(labels[index])
-    return Picture(
-        to_tensor(pixels[index]).numpy()[0, 0],
-        f"{chosen.dataset}:test:{index}",
-        f"test picture #{index}",
-        truth,
-    )
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def _prepared(digest: str, style: str, _pixels: np.ndarray) -> Preprocessed:
-    return to_dataset_style(_pixels, style=style)
-
-
-def _from_bytes(name: str, data: bytes, chosen: Chosen) -> Picture | None:
-    digest = hashlib.sha256(data).hexdigest()
-    try:
-        decoded = cache.decode(digest, data)
-    except images.ImageError as error:
-        st.error(f"This file could not be used. {error}", icon=":material/broken_image:")
-        return None
-    done = _prepared(digest, chosen.dataset, decoded.pixels)
-    return Picture(done.image, f"{name}:{digest}:{chosen.dataset}", name, steps=done)
-
-
-def _from_upload(chosen: Chosen) -> Picture | None:
-    thing = "one piece of clothing" if chosen.dataset == "fashion-mnist" else "one digit"
-    upload = st.file_uploader(
-        f"A photo or drawing of {thing} (PNG, JPEG, WebP, BMP, GIF or TIFF; at most "
-        f"{images.MAX_MEGABYTES} MB)",
-        key="inside.upload",
-        max_upload_size=images.MAX_MEGABYTES,  # the browser refuses what decode_image would
-    )
-    if upload is None:
-        st.info("Pick a file from your computer or phone, or drag it here.")
-        return None
-    return _from_bytes("your upload", upload.getvalue(), chosen)
-
-
-def _from_drawing(chosen: Chosen) -> Picture | None:
-    if chosen.dataset != "mnist":
-        st.caption("Drawing suits the digits network best; clothes are hard to draw (try one!).")
-    data = drawing_pad("inside.canvas", stroke_width=22)
-    if not data:
-        st.info("Draw a digit in the black square.")
-        return None
-    picture = _from_bytes("your drawing", data, chosen)
-    if picture is not None and not picture.steps.found_content:
-        st.info("The square is still empty: draw a digit in it.")
-        return None
-    return picture
-
-
-def choose_picture(chosen: Chosen) -> Picture | None:
-    """Where the picture comes from, and the picture (None until there is one)."""
-    has_data = dataset_available(chosen.dataset)
-    default = "test" if has_data else "upload"
-    source = address.choice(replace(SOURCE, default=default), "radio", horizontal=True)
-    if source == "test":
-        return _from_test_set(chosen)
-    return _from_upload(chosen) if source == "upload" else _from_drawing(chosen)
-
-
-# --- pictures (numpy and OpenCV, encoded once per key; no matplotlib per interaction) ---------
-
 
 # A mosaic takes about a millisecond to build and is built on every rerun; keeping its
 # megabytes in st.cache_data would cost more (they are pickled in and out). Its PNG, which
@@ -598,14 +280,14 @@ def show_kernels(chosen: Chosen) -> None:
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def _test_set_sha256(name: str, root: str) -> str:
-    return pixels_sha256(_test_set(name, root)[0])
+    return pixels_sha256(test_set(name, root)[0])
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def _stored(name: str, folder: str | None, root: str) -> dict[str, Favourites]:
     """The shipped model's stored favourites, checked against the test set on this server
     (a ``WeightsError`` is not cached: restoring the file fixes the page)."""
-    pixels, _ = _test_set(name, root)
+    pixels, _ = test_set(name, root)
     digest = _test_set_sha256(name, root)
     return load_top_patches(name, images=pixels, assets_dir=folder, images_sha256=digest)
 
@@ -613,7 +295,7 @@ def _stored(name: str, folder: str | None, root: str) -> dict[str, Favourites]:
 @st.cache_resource(max_entries=8, ttl=7200, show_spinner=False)
 def _searched(model_key: str, dataset: str, root: str, layer: str, _model: CNN) -> Favourites:
     """Every channel of ``layer`` searched at once in the test set, kept for the class."""
-    pixels, _ = _test_set(dataset, root)
+    pixels, _ = test_set(dataset, root)
     return favourites(channel_peaks(_model, pixels, layer))
 
 
@@ -638,7 +320,7 @@ def layer_favourites(chosen: Chosen, layer: str) -> Favourites:
 def top_nine(chosen: Chosen, layer: str, channel: int) -> TopPatches:
     """The nine test pictures exciting ``channel`` of ``layer`` most (the test set must be
     there), with the patch each one shows the channel."""
-    pixels, _ = _test_set(chosen.dataset, str(data_root()))
+    pixels, _ = test_set(chosen.dataset, str(data_root()))
     found = layer_favourites(chosen, layer)
     return top_patches(chosen.model, pixels, layer, channel, found=found)
 
