@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from ui import address, four_filters, picker
+from pages.four_filters import sections as four_filters
+from ui import address, picker
 from ui.boot import run_under_app
 from ui.lessons import next_step
 from ui.picker import picture_or_stop

@@ -6,7 +6,8 @@ import numpy as np
 import streamlit as st
 
 from cnnviz.learn import LearnConfig, gradient_loop, steps_to_within, weight_step
-from ui import address, learn_view, picker
+from pages.learn_kernel import view as learn_view
+from ui import address, picker
 from ui.boot import run_under_app
 from ui.lessons import next_step
 from ui.picker import picture_or_stop

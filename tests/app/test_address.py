@@ -19,13 +19,13 @@ from streamlit.testing.v1 import AppTest
 from cnnviz.weights import MODEL_NAMES, read_checkpoints
 from pages.inside_cnn import model as inside
 from pages.inside_cnn import rewind
+from pages.learn_kernel import view as learn_view
 from pages.train import settings as train_settings
 from tests.app.conftest import APP, open_page, png_bytes
 from ui import (
     address,
     conv,
     kernel_editor,
-    learn_view,
     picker,
     pooling,
     theme,

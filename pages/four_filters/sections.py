@@ -1,4 +1,4 @@
-"""Four filters page pieces: the maps of every stage, cached, and the grid that shows them."""
+"""Four filters' sections: the maps of every stage, cached, and the grid that shows them."""
 
 from __future__ import annotations
 
