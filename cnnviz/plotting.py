@@ -33,6 +33,13 @@ def symmetric_limit(values: np.ndarray) -> float:
     return float(max(finite.max(initial=0.0), 1e-6))
 
 
+def percentile_limit(values: np.ndarray, percentile: float = 99) -> float:
+    """The size from which a number is shown at full colour: the ``percentile`` of the sizes
+    (a few strong edges would leave every other one pale), or the largest when that is 0."""
+    high = float(np.percentile(np.abs(values), percentile))
+    return high if high > 0 else symmetric_limit(values)
+
+
 def colorize(
     values: np.ndarray,
     *,

@@ -8,6 +8,7 @@ from cnnviz.plotting import (
     enlarge,
     image_to_rgb,
     mark_box,
+    percentile_limit,
 )
 
 
@@ -16,6 +17,16 @@ def test_zero_is_white_and_signs_are_opposite_colours():
     rgb = colorize(np.array([[-2.0, 0.0, 2.0]]))
     assert rgb[0, 1].tolist() == pytest.approx([247, 247, 247], abs=8)
     assert rgb[0, 2, 0] > rgb[0, 2, 2] and rgb[0, 0, 2] > rgb[0, 0, 0]
+
+
+def test_percentile_limit_ignores_a_few_strong_numbers():
+    """The 99th percentile of the sizes, not one outlier; the largest size when that is 0."""
+    values = np.concatenate([np.linspace(-1.0, 1.0, 999), [50.0]])
+    assert percentile_limit(values) == pytest.approx(np.percentile(np.abs(values), 99), rel=1e-9)
+    assert percentile_limit(values) < 2
+    sparse = np.zeros(1000)
+    sparse[0] = -3.0
+    assert percentile_limit(sparse) == 3.0
 
 
 def test_image_to_rgb_handles_grey_and_colour():

@@ -9,7 +9,7 @@ from cnnviz import KERNELS
 from cnnviz.filter_bank import EDGE_FILTERS, BankStages, filter_bank
 from cnnviz.grids import grid_html
 from cnnviz.images import to_grayscale
-from cnnviz.plotting import colorize, image_to_rgb, symmetric_limit
+from cnnviz.plotting import colorize, image_to_rgb, percentile_limit
 from ui import cache, views
 
 WINDOW = 2  # max pooling 2 x 2, stride 2: the block a CNN repeats
@@ -20,11 +20,8 @@ FULL_COLOUR = 99  # percentile: the strongest 1 % of the numbers are shown at fu
 
 
 def limit(values: np.ndarray) -> float:
-    """The size from which a number is shown at full colour: the 99th percentile of the
-    sizes (a few strong edges would leave every other one pale), or the largest when that
-    is 0."""
-    high = float(np.percentile(np.abs(values), FULL_COLOUR))
-    return high if high > 0 else symmetric_limit(values)
+    """The size from which a number is shown at full colour (see ``percentile_limit``)."""
+    return percentile_limit(values, FULL_COLOUR)
 
 
 # Each filter's short name on the grid, and what it looks for in the words of a class.
