@@ -42,7 +42,7 @@ from cnnviz.preprocess import Preprocessed
 from cnnviz.weights import WeightsError, load_top_patches, pixels_sha256
 from pages.inside_cnn.model import OPEN_TOP, Chosen, channel_param, layer_param, shape_text
 from pages.inside_cnn.picture import Picture, test_pictures, test_set
-from ui import address, linked, theme, views
+from ui import address, cache, linked, theme, views
 from ui.models import assets_dir
 
 STRIP_PX = 1200  # the flattened numbers and the hidden layer are drawn about this wide
@@ -209,6 +209,16 @@ def shapes_line(result: Run) -> str:
     return " → ".join(f"{name} `{shape_text(v.shape)}`" for name, v in result.outputs.items())
 
 
+@cache.budgeted("picture")
+def _layer_mosaic(
+    model: str, picture: str, layer: str, _maps: np.ndarray, signed: bool, scale, columns: int
+) -> tuple[Mosaic, bytes]:
+    """One layer's maps ``(C, H, W)`` of ``picture`` through ``model`` as a mosaic and its
+    PNG, drawn once for the class (every rerun of the page shows all layers)."""
+    mosaic = feature_mosaic(_maps, signed=signed, scale=scale, columns=columns)
+    return mosaic, encode_png(mosaic.picture)
+
+
 def show_layers(chosen: Chosen, picture: Picture, result: Run) -> None:
     """The shapes line, then every layer's maps as one labelled mosaic per layer."""
     st.markdown(f"**Shapes, layer by layer:** {shapes_line(result)}")
@@ -223,15 +233,16 @@ def show_layers(chosen: Chosen, picture: Picture, result: Run) -> None:
         maps = result.outputs[name]
         if layer_kind(name) == "conv":  # ReLU and pooling draw their cells as large as this:
             scale = default_scale(*maps.shape[1:])  # pooled maps look half as wide, as they are
-        mosaic = feature_mosaic(  # half as many to a row on a projector: tiles twice as big
-            maps, signed=layer_kind(name) == "conv", scale=scale, columns=8 if projector else 16
-        )
+        mosaic, png = _layer_mosaic(  # half as many to a row on a projector: twice as big
+            chosen.key, picture.key, name, maps, layer_kind(name) == "conv", scale,
+            8 if projector else 16,
+        )  # fmt: skip
         field = receptive_field(chosen.model, name)
         layers.append(
             linked.FieldLayer(
                 name=name,
                 mosaic=mosaic,
-                png=_png(f"{chosen.key}|{picture.key}|{name}|{projector}", mosaic.picture),
+                png=png,
                 maps=maps,
                 field=(field.size, field.jump, field.start),
                 title=f"{name} · {shape_text(maps.shape)}",
