@@ -11,9 +11,11 @@ from cnnviz.codegen import conv_code, keras_conv_code
 from cnnviz.kernels import weights_problem
 from cnnviz.plotting import DIVERGING_MAPS
 from cnnviz.questions import draw_conv_shape, draw_conv_value, draw_which_kernel
-from ui import address, cache, code_box, conv, kernel_editor, linked, picker, quiz, views
+from pages.convolution import kernel_editor
+from pages.convolution import settings as conv
+from pages.convolution.kernel_editor import kernel_choice, kernel_matrix
+from ui import address, cache, code_box, linked, picker, quiz, views
 from ui.boot import run_under_app
-from ui.kernel_editor import kernel_choice, kernel_matrix
 from ui.lessons import next_step
 from ui.picker import picture_or_stop
 

@@ -6,7 +6,8 @@ import streamlit as st
 
 from cnnviz import pooling as pool_source
 from cnnviz.codegen import keras_pool_code, pool_code
-from ui import address, code_box, picker, pooling
+from pages.pooling import sections as pooling
+from ui import address, code_box, picker
 from ui.boot import run_under_app
 from ui.lessons import next_step
 from ui.picker import picture_or_stop

@@ -17,19 +17,15 @@ from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.weights import MODEL_NAMES, read_checkpoints
+from pages.convolution import kernel_editor
+from pages.convolution import settings as conv
 from pages.inside_cnn import model as inside
 from pages.inside_cnn import rewind
 from pages.learn_kernel import view as learn_view
+from pages.pooling import sections as pooling
 from pages.train import settings as train_settings
 from tests.app.conftest import APP, open_page, png_bytes
-from ui import (
-    address,
-    conv,
-    kernel_editor,
-    picker,
-    pooling,
-    theme,
-)
+from ui import address, picker, theme
 from ui.models import model_title, ships_checkpoints
 
 ROOT = Path(__file__).resolve().parents[2]

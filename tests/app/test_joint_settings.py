@@ -14,9 +14,12 @@ from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 from cnnviz import samples
+from pages.convolution import kernel_editor
+from pages.convolution import settings as conv
+from pages.pooling import sections as pooling
 from pages.train import settings as train_settings
 from tests.app.conftest import APP, png_bytes, text_of
-from ui import address, conv, kernel_editor, picker, pooling
+from ui import address, picker
 
 EXAMPLES = int(os.environ.get("CNNVIZ_FUZZ_EXAMPLES", "25"))
 SETTINGS = settings(

@@ -18,8 +18,8 @@ from streamlit.testing.v1 import AppTest
 from cnnviz import KERNELS, output_size, pool2d
 from cnnviz.images import decode_image
 from cnnviz.invariance import shift_effects
+from pages.pooling.sections import REPEATS
 from tests.app.conftest import APP, open_page
-from ui.pooling import REPEATS
 
 PAGE = "pages/pooling.py"  # run under app.py, as a student opens it (its Next link needs the
 # app's page list)
