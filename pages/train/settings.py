@@ -9,7 +9,15 @@ import streamlit as st
 
 from cnnviz.augmentation import AugmentConfig, preview
 from cnnviz.data import DatasetError, data_root, dataset_available
-from cnnviz.model import CNN, MLP, POOL_MODES, CNNConfig, count_parameters, layer_shapes
+from cnnviz.model import (
+    CNN,
+    MLP,
+    POOL_MODES,
+    POOL_SIZE,
+    CNNConfig,
+    count_parameters,
+    layer_shapes,
+)
 from cnnviz.model_file import (
     BLOCKS,
     FILTERS,
@@ -27,6 +35,7 @@ from cnnviz.race import (  # the server's limits and the page's defaults live wi
     Splits,
     read_splits,
 )
+from cnnviz.shapes import output_size
 from ui import address, views
 from ui.datasets import TITLES, offer_download
 
@@ -206,10 +215,11 @@ def _shrinking(channels: tuple[int, ...], kernel: int, pool: str) -> str:
     """``"28 → 22 → 11 → 5 → 2 → nothing"``: the picture's side through the blocks."""
     sides, side = ["28"], 28
     for _ in channels:
-        side -= kernel - 1  # a valid convolution
-        if side >= 1 and pool != "none":
-            side //= 2
-        if side < 1:
+        try:
+            side = output_size(side, kernel)  # a valid convolution
+            if pool != "none":
+                side = output_size(side, POOL_SIZE, stride=POOL_SIZE)
+        except ValueError:  # the window no longer fits: nothing is left
             return " → ".join([*sides, "nothing"])
         sides.append(str(side))
     return " → ".join(sides)
