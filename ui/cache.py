@@ -165,12 +165,19 @@ def _part(value):
 
 
 def _frozen(value):
-    """Make shared arrays read-only, so no session can change another's result."""
+    """Make shared arrays read-only, so no session can change another's result: arrays on
+    their own or inside tuples, lists, dicts and dataclasses."""
     if isinstance(value, np.ndarray):
         value.flags.writeable = False
     elif isinstance(value, (tuple, list)):
         for part in value:
             _frozen(part)
+    elif isinstance(value, dict):
+        for part in value.values():
+            _frozen(part)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for field in dataclasses.fields(value):
+            _frozen(getattr(value, field.name))
     return value
 
 

@@ -47,28 +47,48 @@ from ui.models import assets_dir
 
 STRIP_PX = 1200  # the flattened numbers and the hidden layer are drawn about this wide
 
-# A mosaic takes about a millisecond to build and is built on every rerun; keeping its
-# megabytes in st.cache_data would cost more (they are pickled in and out). Its PNG, which
-# costs several, is encoded once per key for the whole class.
+# Every picture of the page is drawn and encoded once for the class, in the server's one
+# budget (ui.cache): its key is the network's key, the picture's key and the place on the
+# page, passed as arguments; the arrays they name are left out of the key (leading _).
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
-def _kernel_sheet(key: str, _weights: np.ndarray) -> Mosaic:
-    """All the kernels of one layer of the model named in ``key`` (drawn once per model)."""
+@cache.budgeted("picture")
+def _kernel_sheet(model: str, layer: str, _weights: np.ndarray) -> tuple[Mosaic, bytes]:
+    """All the kernels ``(out, in, k, k)`` of one layer of ``model``, and its PNG."""
     if _weights.shape[1] == 1:
-        return feature_mosaic(_weights[:, 0], signed=True)
-    return kernel_sheet(_weights)
+        sheet = feature_mosaic(_weights[:, 0], signed=True)
+    else:
+        sheet = kernel_sheet(_weights)
+    return sheet, encode_png(sheet.picture)
 
 
-@st.cache_data(max_entries=256, ttl=3600, show_spinner=False)
-def _png(key: str, _picture: np.ndarray) -> bytes:
-    """PNG of the picture named by ``key``, encoded once for the whole class."""
-    return encode_png(_picture)
+@cache.budgeted("picture")
+def _close_up(
+    model: str, picture: str, layer: str, channel: int, _values: np.ndarray, mark: tuple
+) -> tuple[Mosaic, bytes]:
+    """One map ``(H, W)`` enlarged with its rows and columns numbered, ``mark`` outlined."""
+    shown = close_up(_values, signed=True, mark=mark)
+    return shown, encode_png(shown.picture)
 
 
-@st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
-def _patches_png(key: str, _found: TopPatches, _pixels: np.ndarray, names: list[str]) -> bytes:
-    """The sheet of a channel's favourite test patches (``key``: model, layer, channel)."""
+@cache.budgeted("picture")
+def _slices(model: str, layer: str, channel: int, _kernel: np.ndarray) -> tuple[Mosaic, bytes]:
+    """One kernel's slices ``(in, k, k)``, numbered, and its PNG."""
+    slices = feature_mosaic(_kernel, signed=True, columns=8)
+    return slices, encode_png(slices.picture)
+
+
+@cache.budgeted("picture")
+def _strip(model: str, picture: str, layer: str, _values: np.ndarray) -> bytes:
+    """PNG of a layer's numbers drawn as one band, wrapped into lines."""
+    return encode_png(strip(_values, width=STRIP_PX, height=36))
+
+
+@cache.budgeted("picture")
+def _patches_png(
+    model: str, layer: str, channel: int, _found: TopPatches, _pixels: np.ndarray, names: list
+) -> bytes:
+    """The sheet of a channel's favourite test patches."""
     sheet = patch_sheet(
         _found.patches,
         _pixels[_found.indices],
@@ -112,7 +132,7 @@ def run(chosen: Chosen, picture: Picture) -> Run:
     return _run(chosen.key, picture.key, chosen.model, picture.pixels)
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
+@cache.budgeted("network")
 def _run(model_key: str, picture_key: str, _model: CNN, _pixels: np.ndarray) -> Run:
     maps = feature_maps(_model, to_tensor(_pixels))
     outputs = {name: value[0].numpy() for name, value in maps}
@@ -120,7 +140,7 @@ def _run(model_key: str, picture_key: str, _model: CNN, _pixels: np.ndarray) -> 
     return Run(outputs, torch.softmax(logits, 0).numpy())
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
+@cache.budgeted("network")
 def _saliency(model_key: str, picture_key: str, target: int, _model: CNN, _pixels: np.ndarray):
     return saliency(_model, _pixels, target)
 
@@ -269,10 +289,9 @@ def show_kernels(chosen: Chosen) -> None:
     """The learned kernels of every convolution layer."""
     for layer in conv_layers(chosen.model):
         weights = getattr(chosen.model, layer).weight.detach().numpy()  # (out, in, k, k)
-        key = f"{chosen.key}|{layer}|kernels"
-        sheet = _kernel_sheet(key, weights)
+        sheet, png = _kernel_sheet(chosen.key, layer, weights)
         st.markdown(f"**{layer} kernels** `{shape_text(weights.shape)}`")
-        views.show(st, _png(key, sheet.picture), width="content")
+        views.show(st, png, width="content")
         colour_scale(sheet.cmap, sheet.limits)
         out_count, in_count, k, _ = weights.shape
         if in_count == 1:
@@ -351,11 +370,11 @@ def channel_close_up(chosen: Chosen, picture: Picture, result: Run) -> None:
         f"**{values.max():.3f}** at row {row}, column {col} (outlined); smallest "
         f"{values.min():.3f}; the kernel's bias is {bias:.3f}."
     )
-    key = f"{chosen.key}|{picture.key}|{layer}|{channel}"
-    shown = close_up(values, signed=True, mark=(int(row), int(col)))
+    mark = (int(row), int(col))
+    shown, png = _close_up(chosen.key, picture.key, layer, int(channel), values, mark)
     a, b = st.columns(2, gap="large")
     caption = f"{layer}, map {channel} · {shape_text(values.shape)}: rows and columns numbered"
-    views.show(a, _png(key, shown.picture), caption=caption, width="content")
+    views.show(a, png, caption=caption, width="content")
     colour_scale(shown.cmap, shown.limits, a)
     kernel = conv.weight[channel].detach().numpy()  # (in, k, k)
     with b:
@@ -367,10 +386,9 @@ def channel_close_up(chosen: Chosen, picture: Picture, result: Run) -> None:
                 "numbers, add them up, add the bias."
             )
         else:
-            key = f"{chosen.key}|{layer}|{channel}|kernel"
-            slices = feature_mosaic(kernel, signed=True, columns=8)
+            slices, png = _slices(chosen.key, layer, int(channel), kernel)
             st.markdown(f"**its kernel** `{shape_text(kernel.shape)}`, slices numbered")
-            views.show(st, _png(key, slices.picture))
+            views.show(st, png)
             colour_scale(slices.cmap, slices.limits)
             st.caption(
                 f"One {kernel.shape[1]} × {kernel.shape[2]} slice per map of the layer below; "
@@ -407,8 +425,8 @@ def strongest_test_pictures(chosen: Chosen, layer: str, channel: int) -> None:
         )
         + "."
     )
-    key = f"{chosen.key}|{layer}|{channel}|top"
-    views.show(st, _patches_png(key, found, pixels, names), width="content")
+    sheet = _patches_png(chosen.key, layer, int(channel), found, pixels, list(names))
+    views.show(st, sheet, width="content")
 
 
 def show_dense(chosen: Chosen, picture: Picture, result: Run) -> None:
@@ -436,16 +454,14 @@ def show_dense(chosen: Chosen, picture: Picture, result: Run) -> None:
         "- **softmax** turns the scores into the probabilities at the top (they add up to "
         "100 %): the highest score gets the highest probability."
     )
-    key = f"{chosen.key}|{picture.key}"
     lines = -(-flat.size // STRIP_PX)
     wrapped = f" (drawn in {lines} lines of {-(-flat.size // lines):,})" if lines > 1 else ""
     for values, name, caption in [
         (flat, "flatten", f"**flatten**: {flat.size:,} numbers in one row{wrapped}"),
         (hidden, "dense1", f"**dense1 + ReLU**: {hidden.size} numbers"),
     ]:
-        band = strip(values, width=STRIP_PX, height=36)
         st.markdown(caption)
-        views.show(st, _png(f"{key}|{name}", band), width="content")
+        views.show(st, _strip(chosen.key, picture.key, name, values), width="content")
         colour_scale(UNSIGNED_MAP, (0.0, symmetric_limit(values)))
     best = int(np.argmax(logits))
     st.markdown(f"**output**: {logits.size} scores (logits), one per class")

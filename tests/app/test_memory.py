@@ -127,6 +127,30 @@ def test_keys_come_from_content_and_results_are_read_only():
     cache.shared.clear()
 
 
+def test_arrays_inside_dicts_and_dataclasses_come_back_read_only():
+    """A shared result that holds its arrays in a dataclass or a dict (a network's run, a
+    mosaic) cannot be changed by one session for the others either."""
+    from dataclasses import dataclass
+
+    @dataclass(frozen=True)
+    class Held:
+        outputs: dict
+        picture: np.ndarray
+
+    cache.shared.clear()
+
+    @cache.budgeted("test")
+    def held(n: int) -> tuple[Held, bytes]:
+        return Held({"conv1": np.zeros(n)}, np.ones(n)), b"png"
+
+    first, _ = held(3)
+    for array in (first.outputs["conv1"], first.picture):
+        with pytest.raises(ValueError, match="read-only"):
+            array[0] = 5
+    assert held(3)[0] is first
+    cache.shared.clear()
+
+
 def test_a_question_is_built_once_per_builder_arguments_and_seed():
     """The same builder, bound arguments and seed reuse one question (a set in any order);
     other avoided answers or another seed build anew; a lambda is always called."""
