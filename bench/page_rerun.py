@@ -27,7 +27,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import streamlit as st
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -37,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from cnnviz import KERNELS  # noqa: E402
 from cnnviz.samples import load_sample  # noqa: E402
+from ui import cache  # noqa: E402
 
 APP = str(ROOT / "app.py")
 INSIDE = "pages/inside_cnn.py"
@@ -124,8 +124,7 @@ def top_patches_cold(layer: str, repeats: int) -> float:
     on a page opened right after every Streamlit cache was cleared."""
     samples = []
     for _ in range(repeats):
-        st.cache_data.clear()
-        st.cache_resource.clear()
+        cache.clear()
         at = inside_page()
         at.selectbox(key="inside.layer").set_value(layer).run()
         at.session_state["inside.open.top"] = True

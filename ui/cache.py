@@ -1,4 +1,11 @@
-"""Cached wrappers around cnnviz, shared by every session of the server under one byte budget.
+"""The app's one cache module: everything a server keeps between reruns is kept here.
+
+Two kinds of keeping, both keyed by the function and its arguments' content (never by
+hand-joined strings):
+
+- ``@budgeted("kind")``: results (arrays, pictures, PNGs, questions), counted in bytes.
+- ``@resource(...)``: objects shared whole, whose bytes are not the point: the loaded
+  networks, the test sets, the training hall, a thread started once per server.
 
 ``@budgeted("kind")`` caches a function's results in the server's one ``Budget``: least
 recently used entries go first when the bytes would exceed it, every entry expires after
@@ -122,6 +129,12 @@ class Budget:
         with self.condition:
             self.store.clear()
 
+    def forget(self, kind: str, name: str) -> None:
+        """Forget the entries of one cached function (``kind`` and its qualified ``name``)."""
+        with self.condition:
+            for key in [key for key in self.store if key[:2] == (kind, name)]:
+                del self.store[key]
+
 
 def _first(key, /, *_, **__):
     return key
@@ -224,9 +237,28 @@ def budgeted(kind: str) -> Callable[[Callable], Callable]:
                 parts = _key(signature, args, kwargs)
             return shared().get((kind, name, parts), function, args, kwargs)
 
+        cached.clear = lambda: shared().forget(kind, name)  # like st.cache_data's .clear()
         return cached
 
     return decorate
+
+
+def resource(
+    *, spinner: str | bool = False, max_entries: int | None = None, ttl: float | None = None
+) -> Callable[[Callable], Callable]:
+    """Decorator: one object per server for each set of arguments, shared by every session
+    (``st.cache_resource``: parameters starting with ``_`` are left out of the key). For what
+    must stay one object (a network in ``eval()`` mode, the training hall, a started thread);
+    what it holds must not be changed by a session. A raised error is not kept: restoring a
+    damaged file fixes the page without a restart. ``spinner``: the words shown while the
+    first call runs, or False."""
+    return st.cache_resource(show_spinner=spinner, max_entries=max_entries, ttl=ttl)
+
+
+def clear() -> None:
+    """Forget everything this server keeps: results, networks, test sets (benches that time
+    a cold page)."""
+    st.cache_resource.clear()  # the shared Budget is one of these resources
 
 
 def usage() -> Usage:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 
 import numpy as np
-import streamlit as st
 import torch
 
 from cnnviz.model import CNN
@@ -25,13 +24,14 @@ from cnnviz.weights import (
     read_card,
     read_checkpoints,
 )
+from ui import cache
 
 ASSETS_ENV = "CNNVIZ_ASSETS_DIR"
 MAX_THREADS = 1
 SUBJECTS = {"fashion-mnist": "Clothes (Fashion-MNIST)", "mnist": "Handwritten digits (MNIST)"}
 
 
-@st.cache_resource(show_spinner=False)
+@cache.resource()
 def limit_threads() -> int:
     """Give torch at most ``MAX_THREADS`` threads per operation, once per server process.
 
@@ -53,7 +53,7 @@ def assets_dir() -> str | None:
     return os.environ.get(ASSETS_ENV) or None
 
 
-@st.cache_resource(max_entries=8, show_spinner="Loading the trained network…")
+@cache.resource(spinner="Loading the trained network…", max_entries=8)
 def _load(name: str, folder: str | None) -> CNN:
     limit_threads()
     model = load_model(name, assets_dir=folder)  # checks the sha256 against the card
@@ -69,7 +69,7 @@ def shipped_model(name: str) -> CNN:
     return _load(name, assets_dir())
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+@cache.budgeted("model card")
 def _card(name: str, folder: str | None) -> dict:
     return read_card(name, assets_dir=folder)
 
@@ -83,7 +83,7 @@ def model_title(name: str) -> str:
     return f"{SUBJECTS[name]}: {100 * accuracy:.1f} % right on the test set"
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+@cache.budgeted("learned kernels")
 def _kernels(name: str, folder: str | None) -> np.ndarray:
     weight = _load(name, folder).conv1.weight  # (C, 1, kh, kw)
     return weight[:, 0].detach().numpy().copy()  # (C, kh, kw)
@@ -95,7 +95,7 @@ def first_layer_kernels(name: str) -> np.ndarray:
     A private copy (changing it changes nothing shared). Raises ``WeightsError`` if the file
     is damaged.
     """
-    return _kernels(name, assets_dir())
+    return _kernels(name, assets_dir()).copy()
 
 
 # --- the same networks earlier in their training (the rewind slider) ------------------------
@@ -106,7 +106,7 @@ def ships_checkpoints(name: str) -> bool:
     return checkpoints_card_path(name).name in SHIPPED_SHA256
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+@cache.budgeted("checkpoint list")
 def _checkpoints(name: str, folder: str | None) -> list[dict]:
     return read_checkpoints(name, assets_dir=folder)
 
@@ -118,7 +118,7 @@ def checkpoints(name: str) -> list[dict]:
     return _checkpoints(name, assets_dir())
 
 
-@st.cache_resource(max_entries=32, show_spinner="Loading the network at that training step…")
+@cache.resource(spinner="Loading the network at that training step…", max_entries=32)
 def _checkpoint(name: str, step: int, folder: str | None) -> CNN:
     limit_threads()
     return load_checkpoint(name, step, assets_dir=folder)  # checked; eval and frozen

@@ -3,7 +3,7 @@
 The Train page calls :func:`set_user_model` when a training ends; the "Inside a CNN" page calls
 :func:`get_user_model` and, when it returns something, offers it beside the shipped model.
 It lives in this user's ``st.session_state`` only: other users never see it, and the shipped
-model (shared by everyone through ``st.cache_resource``) is never touched.
+model (shared by everyone through ``ui.cache.resource``) is never touched.
 """
 
 from __future__ import annotations

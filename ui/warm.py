@@ -28,6 +28,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from ui import cache
+
 LOG = logging.getLogger(__name__)
 SWITCH = "CNNVIZ_WARM_UP"  # "off": no warm-up (the page tests run many apps in one process)
 VISIT_TIMEOUT = 300  # seconds for the whole visit; a slow machine just warms less
@@ -39,7 +41,7 @@ def start() -> threading.Thread | None:
     return None if os.environ.get(SWITCH) == "off" else _start()
 
 
-@st.cache_resource(show_spinner=False)
+@cache.resource()
 def _start() -> threading.Thread:
     thread = threading.Thread(target=warm, args=(own_url(),), name="cnnviz-warm-up", daemon=True)
     thread.start()

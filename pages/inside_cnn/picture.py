@@ -34,7 +34,7 @@ class Picture:
     steps: Preprocessed | None = None  # how an upload or drawing was made into pixels
 
 
-@st.cache_resource(max_entries=4, show_spinner="Loading the 10,000 test pictures (once)…")
+@cache.resource(spinner="Loading the 10,000 test pictures (once)…", max_entries=4)
 def test_set(name: str, root: str) -> tuple[np.ndarray, np.ndarray]:
     pixels, labels = load_dataset(name, "test", root=root)
     pixels.setflags(write=False)  # shared by every user
@@ -90,7 +90,7 @@ def _fromtest_set(chosen: Chosen) -> Picture | None:
     )
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@cache.budgeted("inside upload")
 def _prepared(digest: str, style: str, _pixels: np.ndarray) -> Preprocessed:
     return to_dataset_style(_pixels, style=style)
 

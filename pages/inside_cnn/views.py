@@ -308,12 +308,12 @@ def show_kernels(chosen: Chosen) -> None:
             )
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
+@cache.budgeted("test set digest")
 def _test_set_sha256(name: str, root: str) -> str:
     return pixels_sha256(test_set(name, root)[0])
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+@cache.budgeted("stored favourites")
 def _stored(name: str, folder: str | None, root: str) -> dict[str, Favourites]:
     """The shipped model's stored favourites, checked against the test set on this server
     (a ``WeightsError`` is not cached: restoring the file fixes the page)."""
@@ -322,7 +322,7 @@ def _stored(name: str, folder: str | None, root: str) -> dict[str, Favourites]:
     return load_top_patches(name, images=pixels, assets_dir=folder, images_sha256=digest)
 
 
-@st.cache_resource(max_entries=8, ttl=7200, show_spinner=False)
+@cache.resource(max_entries=8, ttl=7200)
 def _searched(model_key: str, dataset: str, root: str, layer: str, _model: CNN) -> Favourites:
     """Every channel of ``layer`` searched at once in the test set, kept for the class."""
     pixels, _ = test_set(dataset, root)

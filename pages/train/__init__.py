@@ -2,7 +2,7 @@
 (:mod:`.race`) and the results (:mod:`.results`); the page itself is ``pages/train.py``.
 
 The race itself and the class-wide line of races are plain Python in :mod:`cnnviz.race`; this
-module is the Streamlit side. One :class:`~cnnviz.race.Hall` per server (``st.cache_resource``)
+module is the Streamlit side. One :class:`~cnnviz.race.Hall` per server (``ui.cache.resource``)
 runs the races in worker threads that never call Streamlit; each session remembers the race
 it watches, and the page reads it from an ``st.fragment(run_every=...)`` that polls once a
 second. Students with the same settings watch one race; a student whose race waits in line

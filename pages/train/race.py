@@ -30,6 +30,7 @@ from pages.train.settings import (
     STUDENT_KEY,
     widget,
 )
+from ui import cache
 from ui.datasets import TITLES
 
 
@@ -44,7 +45,7 @@ class Trainer:
         run_race(race.plan, self.splits[race.plan.dataset], race)
 
 
-@st.cache_resource
+@cache.resource()
 def training_hall() -> tuple[Hall, Trainer]:
     """The one hall of races every session of this server shares, and what its workers run.
 

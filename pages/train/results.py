@@ -29,19 +29,19 @@ from cnnviz.race import (  # the server's limits and the page's defaults live wi
 )
 from cnnviz.race_figures import confusion_figure, kernels_figure
 from pages.train.settings import JOINED_KEY, POOL_TITLES, PUBLISHED_KEY, RUNS_KEY, widget
-from ui import theme, views
+from ui import cache, theme, views
 from ui.user_model import UserModel, get_user_model, set_user_model
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def _figure(kind: str, key: str, _values: np.ndarray, scale: float, labels=()) -> bytes:
-    """PNG of a race's confusion matrix or kernels (``key`` names the race and the network),
-    its text ``scale`` times larger."""
+@cache.budgeted("race figure")
+def _figure(kind: str, values: np.ndarray, scale: float, labels: tuple[str, ...] = ()) -> bytes:
+    """PNG of a race's confusion matrix or kernels (kept by their numbers), its text ``scale``
+    times larger."""
     if kind == "confusion":  # drawn with more pixels on a projector, where it gets more room
-        return figure_png(confusion_figure(_values, labels, text=scale), dpi=round(110 * scale))
+        return figure_png(confusion_figure(values, labels, text=scale), dpi=round(110 * scale))
     # On a projector, a square-ish grid, at least four a row: 16 kernels sit four a row, 32 six.
-    columns = 8 if scale == 1 else max(4, math.ceil(math.sqrt(len(_values))))
-    return figure_png(kernels_figure(_values, columns=columns))
+    columns = 8 if scale == 1 else max(4, math.ceil(math.sqrt(len(values))))
+    return figure_png(kernels_figure(values, columns=columns))
 
 
 def publish(job: Race | None) -> None:
@@ -162,7 +162,7 @@ def show(job: Race) -> None:
         st.markdown("**Which classes get mixed up?** Rows: the true class; columns: the guess.")
         which = widget("train.confusion")
         matrix = view.results[which].confusion
-        views.show(st, _figure("confusion", f"{job.id}-{which}", matrix, scale, tuple(names)))
+        views.show(st, _figure("confusion", matrix, scale, tuple(names)))
         mistakes = [
             f"{names[t]} taken for {names[p]} ({n} times)" for t, p, n in most_confused(matrix)
         ]
@@ -174,7 +174,7 @@ def show(job: Race) -> None:
             "subtracts: many became edge or blob detectors, much like the presets on "
             "the Convolution page."
         )
-        views.show(st, _figure("kernels", str(job.id), kernels, scale))
+        views.show(st, _figure("kernels", kernels, scale))
     st.success(
         "Your trained CNN is now **your** model on the “Inside a CNN” page (only you see it; "
         "the shipped model stays as it was).",

@@ -36,7 +36,7 @@ from cnnviz.race import (  # the server's limits and the page's defaults live wi
     read_splits,
 )
 from cnnviz.shapes import output_size
-from ui import address, views
+from ui import address, cache, views
 from ui.datasets import TITLES, offer_download
 
 # The CNN's choices (FILTERS, KERNEL_SIZES, BLOCKS) live in cnnviz.model_file: a file a student
@@ -70,12 +70,12 @@ def load_splits(dataset: str) -> Splits | None:
         return None
 
 
-@st.cache_resource(max_entries=4, show_spinner="Loading the images (once for the whole class)…")
+@cache.resource(spinner="Loading the images (once for the whole class)…", max_entries=4)
 def _load_splits(dataset: str, root: str) -> Splits:
     return read_splits(dataset, root)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@cache.budgeted("augmented preview")
 def preview_picture(dataset: str, augment: AugmentConfig, _images: np.ndarray) -> np.ndarray:
     """uint8 ``(H', W')``: the samples side by side, originals on top, moved copies below."""
     grid = preview(_images, augment, variants=3 if augment.active else 0, seed=7)  # (n, v, h, w)

@@ -199,6 +199,66 @@ def test_two_sessions_share_one_cache(monkeypatch):
     assert sum(shared.values()) > 0
 
 
+def test_every_cache_of_the_app_is_made_in_the_one_cache_module():
+    """No page or shared module calls st.cache_data or st.cache_resource itself: what a server
+    keeps goes through ui.cache (budgeted results, or shared resources)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    files = [root / "app.py", *(root / "pages").rglob("*.py"), *(root / "ui").rglob("*.py")]
+    found = {
+        f"{path.relative_to(root)}:{node.lineno}"
+        for path in files
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Attribute) and node.attr in {"cache_data", "cache_resource"}
+    }
+    assert len(files) > 30 and {place.split(":")[0] for place in found} == {"ui/cache.py"}
+
+
+def test_a_resource_is_one_object_per_arguments_and_an_error_is_not_kept():
+    """cache.resource hands every caller the same object for the same arguments, another for
+    other arguments, and calls again after a failure (a restored file fixes the page)."""
+    calls = []
+
+    @cache.resource(max_entries=2)
+    def made(name: str, _unkeyed: object) -> list:
+        calls.append(name)
+        if name == "broken":
+            raise OSError("damaged")
+        return [name]
+
+    assert made("a", object()) is made("a", object()) and made("b", None) == ["b"]
+    for _ in range(2):
+        with pytest.raises(OSError):
+            made("broken", None)
+    assert calls == ["a", "b", "broken", "broken"]
+    made.clear()
+
+
+def test_clearing_one_cached_function_keeps_the_others():
+    """``f.clear()`` on a budgeted function forgets its own results only."""
+    cache.shared.clear()
+    calls = []
+
+    @cache.budgeted("test")
+    def doubled(values: np.ndarray) -> np.ndarray:
+        calls.append("doubled")
+        return values * 2
+
+    @cache.budgeted("test")
+    def halved(values: np.ndarray) -> np.ndarray:
+        calls.append("halved")
+        return values / 2
+
+    ones = np.ones(4, np.float32)
+    doubled(ones), halved(ones)
+    doubled.clear()
+    doubled(ones), halved(ones)
+    assert calls == ["doubled", "halved", "doubled"] and cache.usage().entries == 2
+    cache.shared.clear()
+
+
 # --- one student's 40-megapixel upload ---------------------------------------------------------
 
 PRESETS = ["gaussian_5", "sharpen", "emboss", "box_blur_5", "laplacian", "sobel_y"]
