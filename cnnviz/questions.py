@@ -668,7 +668,7 @@ def draw_flatten(seed: int, *, avoid: Collection[str] = ()) -> Question:
     )  # fmt: skip
     why = (
         f"Follow the shape: {steps}. Each convolution makes a side {k} − 1 = {k - 1} pixels "
-        "shorter, each pooling halves it (rounding down). Flatten lays the {pooled[0]} maps of "
+        f"shorter, each pooling halves it (rounding down). Flatten lays the {pooled[0]} maps of "
         f"{pooled[1]} × {pooled[2]} in one row: {_volume(pooled)} = **{answer:,}**."
     )
     choices = _shuffled(f"{answer:,}", [f"{w:,}" for w in wrong if w > 0], seed)

@@ -268,6 +268,8 @@ def test_every_drawn_question_has_one_right_choice(build, seed):
     check_choices(q)
     assert q.answer in q.why
     assert q == build(seed)  # the same seed draws the same question
+    for text in (q.prompt, q.why, *q.choices):  # every {placeholder} was filled in
+        assert not re.search(r"\{\w[^}]*\}", text), text
 
 
 @pytest.mark.parametrize("build", DRAWN, ids=lambda f: f.__name__)
