@@ -2,7 +2,7 @@
 
     python bench/classroom.py [--sessions 50] [--think 1 4] [--replicas N] [--proxy nginx]
                               [--cold] [--browser] [--url URL] [--train SHARE]
-                              [--train-distinct]
+                              [--train-distinct] [--profile FOLDER]
 
 Starts `streamlit run app.py` on free loopback ports (one per replica, unless --url is given)
 and walks N students through the classroom script with 1 to 4 s of thinking between steps,
@@ -35,6 +35,11 @@ how long until each student sees a race's live curves (their own, or the one run
 theirs waits), until their own race's curves, and until their results, and how many races
 the class made.
 
+--profile FOLDER records each server with py-spy (100 samples a second, the thread holding
+the GIL) from the first student to the last, and writes FOLDER/server-N.txt; `python
+bench/stacks.py FOLDER/server-1.txt --page pooling` says which pages, and which lines of a
+page, took the server's time.
+
 With --browser each student is a Playwright context in Debian's chromium and uploads a real
 photo instead of picking one; the browsers then share the server's cores, so use it with a
 handful of students (CI: 5). Browsers all connect from 127.0.0.1: behind nginx they share one
@@ -50,6 +55,7 @@ import os
 import random
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -128,6 +134,20 @@ class Server:
     def rss_kb(self) -> int:
         status = Path(f"/proc/{self.process.pid}/status").read_text()
         return int(status.split("VmRSS:")[1].split()[0])
+
+
+PY_SPY_PATH = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+
+
+def profile(server: Server, folder: Path, i: int) -> subprocess.Popen:
+    """Start py-spy sampling ``server`` 100 times a second until interrupted: the thread that
+    holds the GIL only, since one Python process does one thing at a time (a thread waiting
+    for the GIL would otherwise count as busy where it waits)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    command = [shutil.which("py-spy", path=PY_SPY_PATH), "record", "--rate", "100", "--gil"]
+    command += ["--format", "raw", "--nonblocking", "--pid", str(server.process.pid)]
+    command += ["--output", str(folder / f"server-{i + 1}.txt")]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def watch(servers: list[Server], stop: threading.Event) -> None:
@@ -660,6 +680,13 @@ def main() -> int:
     )
     parser.add_argument("--cold", action="store_true", help="no teacher's visit first")
     parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="FOLDER",
+        help="record each server with py-spy during the class (not the teacher's visit) into "
+        "FOLDER/server-N.txt; read them with bench/stacks.py",
+    )
+    parser.add_argument(
         "--train",
         type=float,
         default=0.0,
@@ -678,10 +705,16 @@ def main() -> int:
         parser.error("--train drives the websocket students: leave out --browser")
     if args.url and args.proxy != "none":
         parser.error("--proxy starts its own replicas: leave out --url")
+    if args.profile and (args.url or not shutil.which("py-spy", path=PY_SPY_PATH)):
+        parser.error(
+            "--profile records the servers this bench starts (leave out --url) with py-spy: "
+            "install it with `.venv/bin/python -m pip install py-spy==0.4.3`"
+        )
     servers = [] if args.url else [Server(*start_server()) for _ in range(args.replicas)]
     nginx = spread = None
     stop = threading.Event()
     threading.Thread(target=watch, args=(servers, stop), daemon=True).start()
+    recorders: list[subprocess.Popen] = []
     try:
         if args.proxy == "nginx":
             nginx = Nginx.start([server.url for server in servers])
@@ -692,6 +725,8 @@ def main() -> int:
         urls = [nginx.url] if nginx else [args.url] if args.url else [s.url for s in servers]
         for server in servers:
             server.cpu_start = server.cpu()
+        if args.profile:
+            recorders = [profile(server, args.profile, i) for i, server in enumerate(servers)]
         with tempfile.TemporaryDirectory() as folder:
             started = time.perf_counter()
             if args.browser:
@@ -711,10 +746,18 @@ def main() -> int:
             wall = time.perf_counter() - started
         for server in servers:
             server.cpu_seconds = server.cpu() - server.cpu_start
+        for recorder in recorders:
+            recorder.send_signal(signal.SIGINT)  # py-spy writes its file and exits
+            recorder.wait(timeout=60)
         time.sleep(0.5)  # nginx logs a websocket when it closes
         report(args, results, wall, servers, nginx, spread)
+        for i in range(len(recorders)):
+            print(f"profile of server {i + 1}: {args.profile / f'server-{i + 1}.txt'}")
     finally:
         stop.set()
+        for recorder in recorders:
+            if recorder.poll() is None:
+                recorder.kill()
         if nginx is not None:
             nginx.stop()
         for server in servers:
