@@ -26,16 +26,11 @@ splits = settings.load_splits(plan.dataset)
 if splits is None:
     st.stop()
 settings.show_preview(plan, splits)
-with st.container(border=True):
-    st.markdown("**Predict, then check:** how big is the CNN's first layer?")
-    quiz.ask(
-        "train",
-        conv_parameters_question(
-            plan.cnn.channels[0],
-            plan.cnn.kernel_size,
-            seed=quiz.seed("train"),
-        ),
-    )
+quiz.ask(
+    "train",
+    conv_parameters_question(plan.cnn.channels[0], plan.cnn.kernel_size, seed=quiz.seed("train")),
+    intro="**Predict, then check:** how big is the CNN's first layer?",
+)
 
 st.subheader("5. The race")
 st.markdown(

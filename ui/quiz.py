@@ -3,20 +3,27 @@
 A lesson's questions are drawn from this session's seed and the number of "New question"
 presses, so two students see different numbers and a test can rebuild the same question.
 The teacher switch in the sidebar shows every answer at once, for projecting.
+
+The questions run in the browser (``ui/components/quiz.js``): a pick, Reveal and switching
+tabs answer at once, with no script rerun (for a class on one server, the quiz was a fifth of
+every lesson's rerun). Only "New question" asks the server, which draws the new numbers.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import zlib
 from collections.abc import Callable, Mapping
 
 import numpy as np
 import streamlit as st
+from markdown_it import MarkdownIt
 
 from cnnviz.questions import Question
 from ui import cache
+from ui.linked import component_files
 
 SESSION = "quiz.session"  # this session's seed, drawn once
 TEACHER = "quiz.teacher"  # the switch that shows every answer
@@ -24,6 +31,9 @@ SHOW_ALL = "quiz.show_all"  # its value, kept while pages without the switch run
 TRIES = 20  # "New question" skips draws that repeat the question on screen
 
 Builder = Callable[[int], Question]  # a drawn seed -> its question
+
+_quiz = st.components.v2.component("cnnviz_quiz", **component_files("quiz"))
+_MARKDOWN = MarkdownIt("commonmark", {"html": False})  # raw HTML in a text is shown, not run
 
 
 def _next(p: str) -> None:
@@ -36,10 +46,6 @@ def _next_new(p: str, build: Builder, prompt: str) -> None:
         _next(p)
         if cache.question(build, drawn_seed(p)).prompt != prompt:
             return
-
-
-def _reveal(p: str, digest: str) -> None:
-    st.session_state[f"{p}.revealed"] = digest
 
 
 def seed(p: str) -> int:
@@ -83,44 +89,71 @@ def teacher_switch() -> bool:
     )
 
 
+def html(text: str) -> str:
+    """The library's markdown (bold, lists, the number grids in code blocks) as HTML, once
+    per text for the server."""
+    return _html(text) if text else ""
+
+
+@cache.budgeted("question html")
+def _html(text: str) -> str:
+    return _MARKDOWN.render(text)
+
+
+def digest(question: Question) -> str:
+    """Names a question by its text: its picks in the browser belong to it alone."""
+    text = "|".join([question.prompt, *question.choices])
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _entry(name: str, title: str, question: Question, note: str = "") -> dict:
+    return {
+        "name": name,
+        "title": title,
+        "id": digest(question),
+        "prompt": html(question.prompt),
+        "note": html(note),
+        "choices": list(question.choices),
+        "answer": question.answer,
+        "why": html(question.why),
+    }
+
+
+def _pressed(p: str, presses: Mapping[str, Callable[[], None]]) -> None:
+    """The browser's "New question" for one of the questions of ``p``: draw anew."""
+    name = st.session_state[f"{p}.quiz"]["new"]
+    if name in presses:
+        presses[name]()
+
+
+def _mount(p: str, entries: list[dict], presses, show_all: bool, intro: str, label: str):
+    data = {
+        "intro": html(intro),
+        "label": label,
+        "showAll": show_all,
+        "projector": bool(st.session_state.get("app.projector")),
+        "questions": entries,
+    }
+    data["digest"] = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+    on_new = lambda: _pressed(p, presses)  # noqa: E731  (Streamlit calls it without arguments)
+    _quiz(key=f"{p}.quiz", data=data, on_new_change=on_new, width="stretch", height="content")
+
+
 def ask(
     p: str,
     question: Question,
     note: str = "",
     build: Builder | None = None,
     show_all: bool | None = None,
+    intro: str = "",
 ) -> None:
     """Show ``question``; after a pick or 'Reveal' (or with the teacher switch on, or
-    ``show_all``), say whether it was right and why. With ``build``, 'New question' draws
-    new numbers."""
-    digest = hashlib.sha256("|".join([question.prompt, *question.choices]).encode()).hexdigest()
-    digest = digest[:12]
-    st.markdown(question.prompt)
-    if note:
-        st.caption(note)
-    pick = st.radio(
-        "Your prediction", question.choices, index=None, key=f"{p}.answer.{digest}",
-        horizontal=True,
-    )  # fmt: skip
-    new = (_next, (p,)) if build is None else (_next_new, (p, build, question.prompt))
-    with st.container(horizontal=True):
-        st.button("New question", key=f"{p}.new_question", on_click=new[0], args=new[1])
-        st.button("Reveal the answer", key=f"{p}.reveal", on_click=_reveal, args=(p, digest))
-    if pick is not None and question.is_correct(pick):
-        st.success(f"Right: **{question.answer}**.", icon=":material/check_circle:")
-    elif pick is not None:
-        st.error(
-            f"Not quite: you chose {pick}. The answer is **{question.answer}**.",
-            icon=":material/cancel:",
-        )
-    elif st.session_state.get(f"{p}.revealed") == digest or (
-        teacher_on() if show_all is None else show_all
-    ):
-        st.info(f"The answer is **{question.answer}**.", icon=":material/visibility:")
-    else:
-        st.caption("Predict first: pick an answer, then the answer and the explanation appear.")
-        return
-    st.markdown(question.why)
+    ``show_all``), the browser says whether it was right and why. 'New question' adds one to
+    ``seed(p)`` (the page draws from it), or with ``build`` draws until the prompt changes."""
+    press = (lambda: _next(p)) if build is None else (lambda: _next_new(p, build, question.prompt))
+    entry = _entry(p, "", question, note)
+    shown = teacher_on() if show_all is None else show_all
+    _mount(p, [entry], {p: press}, shown, intro, "Predict, then check")
 
 
 OTHER_NUMBERS = (
@@ -135,14 +168,15 @@ def lesson(p: str, kinds: Mapping[str, tuple[str, Builder]], intro: str = OTHER_
     own 'New question'; the teacher switch goes in the sidebar. ``intro`` says what the
     questions are about (by default: other numbers than the page's settings)."""
     show_all = teacher_switch()
-    with st.container(border=True):
-        st.markdown(intro)
-        tabs = st.tabs([title for title, _ in kinds.values()])
-        for tab, (name, (_, build)) in zip(tabs, kinds.items(), strict=True):
-            key = f"{p}.{name}"
-            drawn = drawn_seed(key)
-            question = cache.question(build, drawn)
-            st.session_state[f"{key}.drawn"] = drawn  # what tests rebuild the question from
-            st.session_state[f"{key}.question"] = question
-            with tab:
-                ask(key, question, build=build, show_all=show_all)
+    entries, presses = [], {}
+    for name, (title, build) in kinds.items():
+        key = f"{p}.{name}"
+        drawn = drawn_seed(key)
+        question = cache.question(build, drawn)
+        st.session_state[f"{key}.drawn"] = drawn  # what tests rebuild the question from
+        st.session_state[f"{key}.question"] = question
+        entries.append(_entry(key, title, question))
+        presses[key] = lambda key=key, build=build, prompt=question.prompt: _next_new(
+            key, build, prompt
+        )
+    _mount(p, entries, presses, show_all, intro, "Predict, then check: questions")

@@ -1,6 +1,7 @@
 """Page tests: AppTest from the entry point, with helpers to read the numbers pages print."""
 
 import io
+import json
 import os
 import re
 
@@ -41,6 +42,19 @@ def text_of(at: AppTest) -> str:
         for e in getattr(at, kind)
     ]
     return "\n".join(str(p) for p in parts)
+
+
+def quiz_of(at: AppTest, p: str) -> dict:
+    """The data the page sent its quiz ``p`` (the browser component of ``ui.quiz``): intro,
+    showAll and each question's name, choices, answer and rendered text."""
+    found = []
+    for element in at.get("bidi_component"):
+        data = json.loads(element.proto.json or "{}")  # the glossary links send no data
+        names = [q["name"] for q in data.get("questions", [])]
+        if any(name == p or name.startswith(f"{p}.") for name in names):
+            found.append(data)
+    assert len(found) == 1, f"{len(found)} quizzes named {p} on the page"
+    return found[0]
 
 
 def shape_after(at: AppTest, label: str) -> tuple[int, ...]:
