@@ -77,3 +77,32 @@ def test_repeats_must_be_positive():
     """--repeats 0 is refused with a message instead of a median of nothing."""
     with pytest.raises(SystemExit):
         bench.main(["--repeats", "0"])
+
+
+def test_stacks_shares_the_samples_by_page_and_by_line(tmp_path):
+    """bench/stacks.py reads py-spy's raw format: the page is the script under Page.run, a
+    page's calls are the frames below its line, and the rest is one row."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import stacks
+
+    run = "Thread.run (threading.py:982);<module> (app.py:22);Page.run (navigation/page.py:574)"
+    raw = tmp_path / "server-1.txt"
+    raw.write_text(
+        f"{run};<module> (pooling.py:26);question (pooling/sections.py:456);ask (ui/quiz.py:9) 6\n"
+        f"{run};<module> (pooling.py:31);repeated (pooling/sections.py:300) 2\n"
+        f"{run};<module> (convolution.py:40) 1\n"
+        "Thread.run (threading.py:982);select (selectors.py:468) 1\n"
+    )
+    found = stacks.read(raw)
+    assert [count for _, count in found] == [6, 2, 1, 1]
+    lines = stacks.summary(found, "pooling", depth=1).splitlines()
+    assert lines[:4] == [
+        "10 samples",
+        "      8  80.0%  pooling",
+        "      1  10.0%  convolution",
+        "      1  10.0%  (outside the pages)",
+    ]
+    assert lines[5:] == [
+        "      6  75.0%  question (pooling/sections.py:456)",
+        "      2  25.0%  repeated (pooling/sections.py:300)",
+    ]
