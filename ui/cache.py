@@ -275,6 +275,18 @@ def work_pixels() -> int:
 # --- the app's cached functions ---------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class PictureKey:
+    """Names one working image in the caches: where it came from, a digest of its content (a
+    sample: its name), colour or grey, and the working size. Frozen: a key by its fields,
+    never a string joined by hand."""
+
+    source: str  # "sample", "upload", "camera" or "draw"
+    digest: str  # sha256 of the file, or the sample's name
+    colour: bool
+    size: str  # the working size's name: "256", ..., "full"
+
+
 @budgeted("decode")
 def decode(digest: str, _data: bytes) -> images.DecodedImage:
     """Decode image bytes once per content (``digest`` is their sha256), shrunk to at most
@@ -290,7 +302,9 @@ def sample(name: str) -> np.ndarray:
 
 
 @budgeted("prepared")
-def prepared(key: str, _pixels: np.ndarray, colour: bool, max_side: int | None) -> np.ndarray:
+def prepared(
+    key: PictureKey, _pixels: np.ndarray, colour: bool, max_side: int | None
+) -> np.ndarray:
     """The working image: colour or grey, at most ``max_side`` pixels (None: full size)."""
     pixels = _pixels if colour else images.to_grayscale(_pixels)
     if max_side is not None:
@@ -298,13 +312,13 @@ def prepared(key: str, _pixels: np.ndarray, colour: bool, max_side: int | None) 
     return np.ascontiguousarray(pixels, dtype=np.float32)
 
 
-def correlate(key: str, image: np.ndarray, kernel: np.ndarray, **options) -> np.ndarray:
+def correlate(key: PictureKey, image: np.ndarray, kernel: np.ndarray, **options) -> np.ndarray:
     """``cnnviz.correlate2d`` on the working image named by ``key``, cached."""
     return _correlate(key, image, np.ascontiguousarray(kernel, dtype=np.float32), **options)
 
 
 @budgeted("correlate")
-def _correlate(key: str, _image: np.ndarray, kernel: np.ndarray, **options) -> np.ndarray:
+def _correlate(key: PictureKey, _image: np.ndarray, kernel: np.ndarray, **options) -> np.ndarray:
     return cnnviz.correlate2d(_image, kernel, **options)
 
 

@@ -58,7 +58,7 @@ class Picked:
     """The working image of this user."""
 
     pixels: np.ndarray  # (H, W) or (3, H, W) float32 in [0, 1]
-    key: str  # names this exact working image in the caches
+    key: cache.PictureKey  # names this exact working image in the caches
     label: str  # what it is, for captions
     notes: tuple[str, ...] = ()  # sentences about how it was decoded
 
@@ -152,7 +152,7 @@ def image_picker() -> Picked | None:
         for note in notes:
             st.caption(f":material/info: {note}")
     colour = colour and raw.ndim == 3
-    key = f"{source}:{digest}:{'rgb' if colour else 'grey'}:{size}"
+    key = cache.PictureKey(source, digest, colour, size)
     pixels = cache.prepared(key, raw, colour, SIZES[size])
     return Picked(pixels, key, label, notes)
 

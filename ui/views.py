@@ -8,7 +8,7 @@ import numpy as np
 from cnnviz import pad2d
 from cnnviz.images import to_png_bytes
 from cnnviz.plotting import colorize, image_to_rgb, symmetric_limit
-from ui.cache import budgeted
+from ui.cache import PictureKey, budgeted
 from ui.theme import SHARP_PREFIX
 
 DISPLAY_MAX = 720  # pixels: larger maps are shrunk for the browser, never for the maths
@@ -73,7 +73,7 @@ def _tint(rgb: np.ndarray, mask: np.ndarray, colour: np.ndarray) -> None:
 
 
 @budgeted("picture")
-def padded_picture(key: str, _image: np.ndarray, padding, mode, used: tuple[int, int]):
+def padded_picture(key: PictureKey, _image: np.ndarray, padding, mode, used: tuple[int, int]):
     """The padded input as RGB with padding tinted orange and unreached pixels purple."""
     padded = pad2d(_image, padding, mode=mode)
     rgb = image_to_rgb(padded)

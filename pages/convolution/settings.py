@@ -13,6 +13,7 @@ from cnnviz.padding import MODES
 from cnnviz.plotting import colorize, image_to_rgb, symmetric_limit
 from cnnviz.shapes import leftover, size_formula
 from ui import address, cache, linked, views
+from ui.cache import PictureKey
 
 
 @dataclass(frozen=True)
@@ -287,7 +288,7 @@ def reached(height: int, width: int, kernel_shape, s: ConvSettings) -> tuple[int
     return out[0], out[1]
 
 
-def flip_lesson(key: str, image: np.ndarray, kernel: np.ndarray, s: ConvSettings) -> None:
+def flip_lesson(key: PictureKey, image: np.ndarray, kernel: np.ndarray, s: ConvSettings) -> None:
     """Cross-correlation against true convolution on the current kernel, with the difference."""
     as_typed = kernel if not s.flip else kernel[..., ::-1, ::-1]
     flipped = as_typed[..., ::-1, ::-1]
@@ -337,13 +338,13 @@ def learned_kernels() -> dict[str, np.ndarray | None]:
 
 # In the server's one budget, shared by the class and never copied: read-only bytes.
 @cache.budgeted("linked")
-def padded_floats(key: str, _image: np.ndarray, padding, mode: str) -> linked.Floats:
+def padded_floats(key: PictureKey, _image: np.ndarray, padding, mode: str) -> linked.Floats:
     """The padded working image named by ``key``: the numbers the browser explains."""
     return linked.Floats.of(pad2d(_image, padding, mode=mode))
 
 
 @cache.budgeted("linked")
-def input_png(key: str, _image: np.ndarray, padding, mode: str, used) -> linked.Png:
+def input_png(key: PictureKey, _image: np.ndarray, padding, mode: str, used) -> linked.Png:
     """The padded input tinted (orange padding, purple never reached), shrunk to display."""
     rgb = views.padded_picture(key, _image, padding, mode, used)
     return linked.Png.of(views.fit(rgb, enlarge=False, largest=linked.LARGEST)[0])

@@ -11,6 +11,7 @@ from cnnviz.grids import grid_html
 from cnnviz.images import to_grayscale
 from cnnviz.plotting import colorize, image_to_rgb, percentile_limit
 from ui import cache, views
+from ui.cache import PictureKey
 
 WINDOW = 2  # max pooling 2 x 2, stride 2: the block a CNN repeats
 FEATURE_MAP = "magma"  # dark = 0, bright = strong response (as on the Pooling page)
@@ -51,14 +52,14 @@ PHONE_CSS = """
 
 
 @cache.budgeted("filters")
-def maps(key: str, _pixels: np.ndarray) -> tuple[np.ndarray, BankStages]:
+def maps(key: PictureKey, _pixels: np.ndarray) -> tuple[np.ndarray, BankStages]:
     """The working image named by ``key`` in grey ``(H, W)``, and the four filters' stages."""
     grey = np.ascontiguousarray(to_grayscale(_pixels), dtype=np.float32)
     return grey, filter_bank(grey, EDGE_FILTERS, window=WINDOW)
 
 
 @cache.budgeted("picture")
-def pictures(key: str, _stages: BankStages) -> tuple[tuple[np.ndarray, ...], ...]:
+def pictures(key: PictureKey, _stages: BankStages) -> tuple[tuple[np.ndarray, ...], ...]:
     """RGB of every map, one row per stage, each row on one scale shared by the four: the
     convolutions blue (negative) to red, ReLU and pooling dark (0) to bright."""
     m, top = limit(_stages.conv), limit(_stages.relu)
@@ -81,7 +82,7 @@ def _row(label: str, explanation: str) -> list:
     return rest
 
 
-def grid(key: str, grey: np.ndarray, stages: BankStages) -> None:
+def grid(key: PictureKey, grey: np.ndarray, stages: BankStages) -> None:
     """Filters as columns (their numbers on top), stages as rows: conv, ReLU, pooling; one
     colour scale per row, said under the grid."""
     convs, relus, pools = pictures(key, stages)

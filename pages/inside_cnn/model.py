@@ -73,12 +73,21 @@ def shape_text(shape) -> str:
 
 
 @dataclass(frozen=True)
+class NetworkKey:
+    """Names a network's weights in the caches, by its fields (never a joined string)."""
+
+    origin: str  # "shipped", "checkpoint", "user" (trained on the Train page) or "upload"
+    name: str  # the dataset's name (shipped, checkpoint), else a digest of the weights
+    step: int | None = None  # a checkpoint's training step
+
+
+@dataclass(frozen=True)
 class Chosen:
     """The network the page looks inside."""
 
     model: CNN  # eval mode, gradients off; shipped ones are shared: read only
     dataset: str  # "fashion-mnist" or "mnist": class names, test set, upload style
-    key: str  # names these exact weights in the caches
+    key: NetworkKey  # names these exact weights in the caches
     title: str  # for captions
 
     @property
@@ -105,7 +114,9 @@ def choose_model() -> Chosen | None:
         titles[YOURS] = f"Your model from the Train page ({user.title})"
     choice = address.choice(model_param({name: titles[name] for name in options}), "radio")
     if choice == YOURS and user is not None:
-        return Chosen(user.model, user.dataset, f"user:{weights_digest(user.model)}", titles[YOURS])
+        return Chosen(
+            user.model, user.dataset, NetworkKey("user", weights_digest(user.model)), titles[YOURS]
+        )
     if choice == UPLOAD:
         uploaded = choose_upload()
         if uploaded is not None:
@@ -122,7 +133,7 @@ def choose_model() -> Chosen | None:
             icon=":material/error:",
         )
         return None
-    return Chosen(model, choice, f"shipped:{choice}", titles[choice])
+    return Chosen(model, choice, NetworkKey("shipped", choice), titles[choice])
 
 
 @dataclass(frozen=True)
@@ -175,7 +186,7 @@ def choose_upload() -> Chosen | None:
             "it, or choose a shipped network above."
         )
     title = f"Your uploaded network ({card.dataset}, {100 * card.test_accuracy:.1f} % right)"
-    return Chosen(stored.model, card.dataset, f"upload:{stored.digest[:16]}", title)
+    return Chosen(stored.model, card.dataset, NetworkKey("upload", stored.digest[:16]), title)
 
 
 def _uploaded_words(model: CNN, card: ModelCard) -> str:

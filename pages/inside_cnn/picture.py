@@ -24,11 +24,20 @@ from ui.drawing import drawing_pad
 
 
 @dataclass(frozen=True)
+class PictureName:
+    """Names the network's input picture in the caches, by its fields."""
+
+    source: str  # "test" (the test set) or "file" (an upload or a drawing)
+    name: str  # the test picture's index, or the sha256 of the file
+    dataset: str  # whose test set, or the style the file was made into
+
+
+@dataclass(frozen=True)
 class Picture:
     """What the network is given."""
 
     pixels: np.ndarray  # float32 (28, 28) in [0, 1], white on black
-    key: str  # names this picture in the caches
+    key: PictureName  # names this picture in the caches
     label: str  # what it is, for captions
     truth: int | None = None  # the test set's answer, when known
     steps: Preprocessed | None = None  # how an upload or drawing was made into pixels
@@ -84,7 +93,7 @@ def _fromtest_set(chosen: Chosen) -> Picture | None:
     truth = int(labels[index])
     return Picture(
         to_tensor(pixels[index]).numpy()[0, 0],
-        f"{chosen.dataset}:test:{index}",
+        PictureName("test", str(index), chosen.dataset),
         f"test picture #{index}",
         truth,
     )
@@ -103,7 +112,7 @@ def _from_bytes(name: str, data: bytes, chosen: Chosen) -> Picture | None:
         st.error(f"This file could not be used. {error}", icon=":material/broken_image:")
         return None
     done = _prepared(digest, chosen.dataset, decoded.pixels)
-    return Picture(done.image, f"{name}:{digest}:{chosen.dataset}", name, steps=done)
+    return Picture(done.image, PictureName("file", digest, chosen.dataset), name, steps=done)
 
 
 def _from_upload(chosen: Chosen) -> Picture | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnviz.weights import WeightsError, read_card
-from pages.inside_cnn.model import Chosen
+from pages.inside_cnn.model import Chosen, NetworkKey
 from ui import address
 from ui.models import SUBJECTS, assets_dir, checkpoint_model, checkpoints, ships_checkpoints
 
@@ -67,7 +67,7 @@ def choose_step(chosen: Chosen) -> Chosen:
     """A slider over the shipped network's training checkpoints; the network at the chosen
     step (``chosen`` itself when trained, for another network, or when a file is damaged)."""
     name = chosen.dataset
-    if chosen.key != f"shipped:{name}":
+    if chosen.key != NetworkKey("shipped", name):
         return chosen  # a network trained on the Train page has no checkpoints here
     if not ships_checkpoints(name):
         return chosen  # this version of the app ships no checkpoints of this network
@@ -104,4 +104,4 @@ def choose_step(chosen: Chosen) -> Chosen:
         )
         return chosen
     title = f"{SUBJECTS[name]} after {step:,} training steps: {accuracy:.1f} % right"
-    return Chosen(model, name, f"checkpoint:{name}:{step}", title)
+    return Chosen(model, name, NetworkKey("checkpoint", name, step), title)

@@ -40,8 +40,15 @@ from cnnviz.mosaic import (
 from cnnviz.plotting import image_to_rgb, symmetric_limit
 from cnnviz.preprocess import Preprocessed
 from cnnviz.weights import WeightsError, load_top_patches, pixels_sha256
-from pages.inside_cnn.model import OPEN_TOP, Chosen, channel_param, layer_param, shape_text
-from pages.inside_cnn.picture import Picture, test_pictures, test_set
+from pages.inside_cnn.model import (
+    OPEN_TOP,
+    Chosen,
+    NetworkKey,
+    channel_param,
+    layer_param,
+    shape_text,
+)
+from pages.inside_cnn.picture import Picture, PictureName, test_pictures, test_set
 from ui import address, cache, linked, theme, views
 from ui.models import assets_dir
 
@@ -133,7 +140,7 @@ def run(chosen: Chosen, picture: Picture) -> Run:
 
 
 @cache.budgeted("network")
-def _run(model_key: str, picture_key: str, _model: CNN, _pixels: np.ndarray) -> Run:
+def _run(model_key: NetworkKey, picture_key: PictureName, _model: CNN, _pixels: np.ndarray) -> Run:
     maps = feature_maps(_model, to_tensor(_pixels))
     outputs = {name: value[0].numpy() for name, value in maps}
     logits = torch.from_numpy(outputs["output"])
@@ -141,7 +148,9 @@ def _run(model_key: str, picture_key: str, _model: CNN, _pixels: np.ndarray) -> 
 
 
 @cache.budgeted("network")
-def _saliency(model_key: str, picture_key: str, target: int, _model: CNN, _pixels: np.ndarray):
+def _saliency(
+    model_key: NetworkKey, picture_key: PictureName, target: int, _model: CNN, _pixels: np.ndarray
+):
     return saliency(_model, _pixels, target)
 
 
@@ -323,7 +332,9 @@ def _stored(name: str, folder: str | None, root: str) -> dict[str, Favourites]:
 
 
 @cache.resource(max_entries=8, ttl=7200)
-def _searched(model_key: str, dataset: str, root: str, layer: str, _model: CNN) -> Favourites:
+def _searched(
+    model_key: NetworkKey, dataset: str, root: str, layer: str, _model: CNN
+) -> Favourites:
     """Every channel of ``layer`` searched at once in the test set, kept for the class."""
     pixels, _ = test_set(dataset, root)
     return favourites(channel_peaks(_model, pixels, layer))
@@ -333,7 +344,7 @@ def layer_favourites(chosen: Chosen, layer: str) -> Favourites:
     """The favourite test pictures of every channel of ``layer``: stored beside a shipped
     model's weights (checked), else searched now, once per model and layer for the class."""
     root = str(data_root())
-    if chosen.key == f"shipped:{chosen.dataset}":
+    if chosen.key == NetworkKey("shipped", chosen.dataset):
         try:
             return _stored(chosen.dataset, assets_dir(), root)[layer]
         except WeightsError as error:

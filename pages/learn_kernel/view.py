@@ -19,6 +19,7 @@ import streamlit as st
 
 from cnnviz.learn import MAX_STEPS, TARGETS, LearnConfig, Trajectory, descend
 from ui import address, cache
+from ui.cache import PictureKey
 from ui.linked import component_files, floats_spec, stops
 
 _learn = st.components.v2.component("cnnviz_learn", **component_files("learn"))
@@ -89,13 +90,13 @@ def _new_start() -> None:
     st.session_state[SEED.key] = (int(seed) + 1) % (SEED.high + 1)
 
 
-def run(key: str, image: np.ndarray, config: LearnConfig) -> Trajectory:
+def run(key: PictureKey, image: np.ndarray, config: LearnConfig) -> Trajectory:
     """The whole run for the working image named ``key``, computed once per settings."""
     return _run(key, image, config.target, config.rate, config.steps, config.seed)
 
 
 @cache.budgeted("learn")
-def _run(key: str, _image: np.ndarray, target: str, rate: float, steps: int, seed: int):
+def _run(key: PictureKey, _image: np.ndarray, target: str, rate: float, steps: int, seed: int):
     return descend(_image, LearnConfig(target=target, rate=rate, steps=steps, seed=seed))
 
 

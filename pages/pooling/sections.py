@@ -18,6 +18,7 @@ from cnnviz.pooling import max_padding
 from cnnviz.questions import draw_pool_map, draw_pool_shape, draw_pool_window, pool_formula
 from cnnviz.shapes import leftover, output_size
 from ui import address, cache, linked, quiz, theme, views
+from ui.cache import PictureKey
 
 MODES = {"max": "Max pooling", "avg": "Average pooling"}
 SOURCES = {"picture": "The picture itself", "feature": "A feature map (convolution + ReLU)"}
@@ -154,13 +155,13 @@ def formula(height: int, width: int, s: PoolSettings) -> tuple[int, int]:
 
 
 @cache.budgeted("pool-map")
-def grey(key: str, _pixels: np.ndarray) -> np.ndarray:
+def grey(key: PictureKey, _pixels: np.ndarray) -> np.ndarray:
     """The working image as one grey channel ``(H, W)``."""
     return np.ascontiguousarray(to_grayscale(_pixels), dtype=np.float32)
 
 
 @cache.budgeted("pool-map")
-def convolved(key: str, _grey: np.ndarray, kernel: str) -> np.ndarray:
+def convolved(key: PictureKey, _grey: np.ndarray, kernel: str) -> np.ndarray:
     """Valid convolution of the grey image with a preset kernel: ``(H - kh + 1, W - kw + 1)``."""
     return correlate2d(_grey, KERNELS[kernel].weights)
 
@@ -169,7 +170,7 @@ def convolved(key: str, _grey: np.ndarray, kernel: str) -> np.ndarray:
 class MapKey:
     """Names a map the page pools by where it came from: the shared cache's key for it."""
 
-    picture: str  # the working picture's key (its content and size)
+    picture: PictureKey  # the working picture's key (its content and size)
     kernel: str | None = None  # the preset convolved before ReLU; None: the picture itself
     channel: int | None = None  # one colour channel; None: all of them
     poolings: int = 0  # pooled this many times before, with the settings of this pooling
