@@ -637,7 +637,7 @@ def draw_layer_shape(seed: int, *, avoid: Collection[str] = ()) -> Question:
 
 def draw_flatten(seed: int, *, avoid: Collection[str] = ()) -> Question:
     """How many numbers flatten lays in one row, in a drawn two-block network."""
-    from cnnviz.model import layer_shapes
+    from cnnviz.model import layer_kind, layer_shapes
 
     rng = np.random.default_rng(seed)
     for _ in range(_TRIES):
@@ -663,9 +663,10 @@ def draw_flatten(seed: int, *, avoid: Collection[str] = ()) -> Question:
         "flatten lay in one row?**"
     )
     steps = " → ".join(
-        f"{name} {_volume(shape)}" for name, shape in shapes.items() if name != "flatten"
-        and not name.startswith(("relu", "dense", "output"))
-    )  # fmt: skip
+        f"{name} {_volume(shape)}"
+        for name, shape in shapes.items()
+        if layer_kind(name) in ("input", "conv", "pool")
+    )
     why = (
         f"Follow the shape: {steps}. Each convolution makes a side {k} − 1 = {k - 1} pixels "
         f"shorter, each pooling halves it (rounding down). Flatten lays the {pooled[0]} maps of "
