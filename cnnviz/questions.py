@@ -295,7 +295,8 @@ def conv_parameters_question(
     ]
     prompt = (
         f"A conv layer has **{filters}** kernels of {kernel_size} × {kernel_size}, each "
-        f"looking at {in_channels} input channel(s), and one bias per kernel. How many "
+        f"looking at {in_channels} input channel{'' if in_channels == 1 else 's'}, and one bias "
+        "per kernel. How many "
         "numbers does it learn?"
     )
     why = (

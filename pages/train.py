@@ -29,7 +29,9 @@ settings.show_preview(plan, splits)
 quiz.ask(
     "train",
     conv_parameters_question(plan.cnn.channels[0], plan.cnn.kernel_size, seed=quiz.seed("train")),
-    intro="**Predict, then check:** how big is the CNN's first layer?",
+    intro="**Predict, then check:** how big is the CNN's first layer? Change its filters or "
+    "kernel size above and predict again.",
+    renew=False,  # the question is about these settings: new settings, new numbers
 )
 
 st.subheader("5. The race")

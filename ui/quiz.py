@@ -83,8 +83,8 @@ def teacher_switch() -> bool:
     return st.sidebar.toggle(
         "Show every answer (teacher)",
         key=TEACHER,
-        help="For projecting: every question on Convolution, Pooling and Inside a CNN shows "
-        "its answer and the worked reason. Students leave it off and predict first.",
+        help="For projecting: every question on Convolution, Pooling, Inside a CNN and Train "
+        "shows its answer and the worked reason. Students leave it off and predict first.",
         on_change=_keep,
     )
 
@@ -106,8 +106,9 @@ def digest(question: Question) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def _entry(name: str, title: str, question: Question, note: str = "") -> dict:
+def _entry(name: str, title: str, question: Question, note: str = "", renew: bool = True) -> dict:
     return {
+        "renew": renew,
         "name": name,
         "title": title,
         "id": digest(question),
@@ -128,6 +129,7 @@ def _pressed(p: str, presses: Mapping[str, Callable[[], None]]) -> None:
 
 def _mount(p: str, entries: list[dict], presses, show_all: bool, intro: str, label: str):
     data = {
+        "name": p,
         "intro": html(intro),
         "label": label,
         "showAll": show_all,
@@ -146,13 +148,16 @@ def ask(
     build: Builder | None = None,
     show_all: bool | None = None,
     intro: str = "",
+    renew: bool = True,
 ) -> None:
-    """Show ``question``; after a pick or 'Reveal' (or with the teacher switch on, or
-    ``show_all``), the browser says whether it was right and why. 'New question' adds one to
-    ``seed(p)`` (the page draws from it), or with ``build`` draws until the prompt changes."""
+    """Show ``question``; after a pick or 'Reveal' (or with the teacher switch, which goes in
+    the sidebar, on, or ``show_all``), the browser says whether it was right and why. 'New
+    question' adds one to ``seed(p)`` (the page draws from it), or with ``build`` draws until
+    the prompt changes; ``renew=False`` leaves it out (a question about the page's own
+    settings: new numbers come from new settings)."""
     press = (lambda: _next(p)) if build is None else (lambda: _next_new(p, build, question.prompt))
-    entry = _entry(p, "", question, note)
-    shown = teacher_on() if show_all is None else show_all
+    entry = _entry(p, "", question, note, renew)
+    shown = teacher_switch() if show_all is None else show_all
     _mount(p, [entry], {p: press}, shown, intro, "Predict, then check")
 
 

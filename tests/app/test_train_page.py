@@ -239,6 +239,9 @@ def test_the_first_layer_question_is_answerable(open_page):
     filters = at.select_slider(key="train.filters").value
     (question,) = quiz_of(at, "train")["questions"]
     assert question["answer"] == f"{filters * (3 * 3 + 1):,}" and len(question["choices"]) > 1
+    assert question["renew"] is False  # about these settings: no New question to press
+    at.sidebar.toggle(key="quiz.teacher").set_value(True).run()  # the teacher's switch is here
+    assert quiz_of(at, "train")["showAll"] is True
     assert question["answer"] in question["choices"] and question["answer"] in question["why"]
 
 

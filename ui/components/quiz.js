@@ -1,13 +1,14 @@
 // Predict, then reveal, in the browser: picking an answer and Reveal need no server round
 // trip. Only "New question" asks the server, which draws new numbers (setTriggerValue).
 //
-// data: {intro, label, showAll, projector, digest, questions: [{name, title, id, prompt, note,
-// choices, answer, why}]}. intro, prompt, note and why are HTML the server rendered from the
+// data: {name, intro, label, showAll, projector, digest, questions: [{name, title, id, prompt,
+// note, choices, answer, why, renew}]}. A prediction is final: the first pick (or Reveal)
+// locks the choices, so "Right" means right the first time; New question starts afresh. intro, prompt, note and why are HTML the server rendered from the
 // library's own markdown (no user text, raw HTML escaped); choices and answer are plain text
 // and are only ever set as textContent.
 
 const PICKS = new Map(); // question id -> {pick, revealed}: kept across reruns and pages
-const CHOSEN = new Map(); // component label -> the tab last opened
+const CHOSEN = new Map(); // quiz name -> the tab last opened
 const VIEWS = new WeakMap(); // parentElement -> the live quiz
 
 function remembered(id) {
@@ -33,6 +34,7 @@ class Quiz {
     this.root = root;
     this.send = setTriggerValue;
     this.panels = new Map(); // question name -> its panel's parts
+    this.refocus = null; // the question whose New question was pressed: focus returns there
   }
 
   update(data) {
@@ -44,7 +46,7 @@ class Quiz {
     const bar = el("div", "qz-tabs");
     bar.setAttribute("role", "tablist");
     if (many) this.root.append(bar);
-    const chosen = CHOSEN.get(data.label);
+    const chosen = CHOSEN.get(data.name);
     const open = data.questions.some((q) => q.name === chosen) ? chosen : data.questions[0].name;
     data.questions.forEach((q, i) => {
       const panel = this.panel(q, i);
@@ -67,18 +69,22 @@ class Quiz {
       this.show(q.name);
     });
     this.open(open, false);
+    const pressed = this.refocus && this.panels.get(this.refocus);
+    this.refocus = null;
+    if (pressed) (pressed.tab || pressed.choices[0] || pressed.node).focus();
   }
 
   arrow(event, i) {
-    const step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
-    if (!step) return;
-    event.preventDefault();
     const names = [...this.panels.keys()];
-    this.open(names[(i + step + names.length) % names.length], true);
+    const last = names.length - 1;
+    const to = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: last }[event.key];
+    if (to === undefined) return;
+    event.preventDefault();
+    this.open(names[(to + names.length) % names.length], true);
   }
 
   open(name, focus) {
-    CHOSEN.set(this.data.label, name);
+    CHOSEN.set(this.data.name, name);
     for (const [other, panel] of this.panels) {
       const here = other === name;
       panel.node.hidden = !here;
@@ -95,51 +101,53 @@ class Quiz {
     node.dataset.name = q.name;
     node.append(html("qz-prompt", q.prompt));
     if (q.note) node.append(html("qz-note", q.note));
-    const choices = el("fieldset", "qz-choices");
-    choices.append(el("legend", "qz-legend", "Your prediction"));
+    const group = el("div", "qz-choices");
+    group.setAttribute("role", "group");
+    group.setAttribute("aria-labelledby", `${node.id}-legend`);
+    const legend = el("div", "qz-legend", "Your prediction (your first pick counts):");
+    legend.id = `${node.id}-legend`;
     const state = remembered(q.id);
-    const group = `${node.id}-pick`;
-    const inputs = q.choices.map((choice) => {
-      const label = el("label", "qz-choice");
-      const input = el("input");
-      input.type = "radio";
-      input.name = group;
-      input.value = choice;
-      input.checked = state.pick === choice;
-      input.addEventListener("change", () => {
+    const choices = q.choices.map((choice) => {
+      const button = el("button", "cv-button qz-choice", choice);
+      button.type = "button";
+      button.addEventListener("click", () => {
+        if (state.pick !== null || state.revealed) return; // a prediction is final
         state.pick = choice;
         this.show(q.name);
       });
-      label.append(input, el("span", "", choice));
-      choices.append(label);
-      return input;
+      group.append(button);
+      return button;
     });
     const buttons = el("div", "qz-buttons");
-    const fresh = el("button", "cv-button qz-new", "New question");
-    fresh.type = "button";
-    fresh.addEventListener("click", () => {
-      fresh.disabled = true; // until the server's new numbers arrive
-      fresh.textContent = "Drawing new numbers…";
-      this.send("new", q.name);
-    });
+    if (q.renew) {
+      const fresh = el("button", "cv-button qz-new", "New question");
+      fresh.type = "button";
+      fresh.addEventListener("click", () => {
+        fresh.disabled = true; // until the server's new numbers arrive
+        fresh.textContent = "Drawing new numbers…";
+        this.refocus = q.name;
+        this.send("new", q.name);
+      });
+      buttons.append(fresh);
+    }
     const reveal = el("button", "cv-button qz-reveal", "Reveal the answer");
     reveal.type = "button";
     reveal.addEventListener("click", () => {
       state.revealed = true;
       this.show(q.name);
     });
-    buttons.append(fresh, reveal);
+    buttons.append(reveal);
     const verdict = el("div", "qz-verdict");
     verdict.setAttribute("aria-live", "polite");
     const why = html("qz-why", q.why);
-    node.append(choices, buttons, verdict, why);
-    return { node, q, state, inputs, verdict, why };
+    node.append(legend, group, buttons, verdict, why);
+    return { node, q, state, choices, reveal, verdict, why };
   }
 
   // What the student sees under the buttons: the verdict on their pick, the answer once they
   // asked for it (or the teacher shows every answer), else a nudge to predict first.
   show(name) {
-    const { q, state, verdict, why } = this.panels.get(name);
+    const { q, state, choices, reveal, verdict, why } = this.panels.get(name);
     verdict.replaceChildren();
     let kind = "qz-wait";
     if (state.pick !== null && state.pick === q.answer) {
@@ -156,6 +164,14 @@ class Quiz {
     }
     verdict.className = `qz-verdict ${kind}`;
     why.hidden = kind === "qz-wait";
+    const settled = kind !== "qz-wait"; // the answer is out: nothing left to predict
+    choices.forEach((button, i) => {
+      const choice = q.choices[i];
+      button.disabled = settled;
+      button.setAttribute("aria-pressed", String(choice === state.pick));
+      button.classList.toggle("qz-is-answer", settled && choice === q.answer);
+    });
+    reveal.disabled = settled;
   }
 }
 
