@@ -492,7 +492,7 @@ def draw_which_kernel(seed: int) -> Question:
         + "\n".join(f"- {s}" for s in sums)
         + f"\n\nOnly **{titles[right]}** gives it; the rest of the output agrees too."
     )
-    return Question(prompt, _shuffled(titles[right], titles, seed), titles[right], why)
+    return Question(prompt, tuple(titles), titles[right], why)  # the choices as printed
 
 
 def draw_pool_shape(seed: int, *, avoid: Collection[str] = ()) -> Question:
