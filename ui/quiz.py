@@ -5,8 +5,8 @@ presses, so two students see different numbers and a test can rebuild the same q
 The teacher switch in the sidebar shows every answer at once, for projecting.
 
 The questions run in the browser (``ui/components/quiz.js``): a pick, Reveal and switching
-tabs answer at once, with no script rerun (for a class on one server, the quiz was a fifth of
-every lesson's rerun). Only "New question" asks the server, which draws the new numbers.
+tabs answer at once, with no script rerun (each one was a server round trip, seconds under a
+class's load). Only "New question" asks the server, which draws the new numbers.
 """
 
 from __future__ import annotations
@@ -106,7 +106,10 @@ def digest(question: Question) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
+@cache.budgeted("question html")
 def _entry(name: str, title: str, question: Question, note: str = "", renew: bool = True) -> dict:
+    """What the browser gets for one question, rendered once for the server (every rerun of
+    every lesson sends it again)."""
     return {
         "renew": renew,
         "name": name,
